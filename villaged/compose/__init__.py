@@ -1,0 +1,1 @@
+"""Turning plan actions into messages (pure: templates in, EmailMessage out)."""

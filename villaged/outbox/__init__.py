@@ -1,0 +1,1 @@
+"""Where drafts go: one protocol, a Maildir folder or Gmail Drafts."""

@@ -1,0 +1,1 @@
+"""Where evidence of contact comes from."""

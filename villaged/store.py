@@ -1,0 +1,301 @@
+"""SQLite state: interactions, source cursors, drafts ledger, gives, job runs, snapshots.
+
+Every write happens in one transaction together with the cursor or ledger
+change it belongs to, so a crash at any instant leaves a consistent store and
+a rerun picks up where the last commit ended. Interactions are keyed by
+(source, uid, person): re-syncing replaces, never duplicates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from villaged.errors import VillagedError
+from villaged.village import DraftRecord, DraftState, Give, Interaction, Kind
+
+DB_NAME = "villaged.sqlite3"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE interactions (
+        source TEXT NOT NULL, uid TEXT NOT NULL, person TEXT NOT NULL,
+        at TEXT NOT NULL, kind TEXT NOT NULL, direct INTEGER NOT NULL,
+        thread TEXT, subject TEXT NOT NULL DEFAULT '', message_id TEXT,
+        series TEXT, status TEXT NOT NULL DEFAULT 'ok',
+        PRIMARY KEY (source, uid, person)
+    );
+    CREATE INDEX interactions_person ON interactions (person, at);
+    CREATE TABLE cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE skips (source TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+                        PRIMARY KEY (source, reason));
+    CREATE TABLE ledger (
+        key TEXT PRIMARY KEY, person TEXT NOT NULL, kind TEXT NOT NULL, week TEXT NOT NULL,
+        state TEXT NOT NULL, draft_id TEXT, subject TEXT NOT NULL DEFAULT '',
+        variant INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE INDEX ledger_person ON ledger (person, created_at);
+    CREATE TABLE gives (id INTEGER PRIMARY KEY, person TEXT NOT NULL, at TEXT NOT NULL,
+                        what TEXT NOT NULL, UNIQUE (person, at, what));
+    CREATE TABLE job_runs (
+        job TEXT NOT NULL, slot TEXT NOT NULL, started_at TEXT NOT NULL,
+        finished_at TEXT, outcome TEXT, detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (job, slot)
+    );
+    CREATE TABLE snapshots (week TEXT PRIMARY KEY, taken_at TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+
+def iso(when: dt.datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime")
+    return when.astimezone(dt.timezone.utc).isoformat()
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+class Store:
+    """The state database. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise VillagedError(
+                f"the state database {path} cannot be opened: {exc}",
+                fix="move it aside and run `villaged sync` to rebuild it from your mail",
+            ) from exc
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
+
+    @classmethod
+    def in_dir(cls, state_dir: Path) -> "Store":
+        return cls(state_dir / DB_NAME)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise VillagedError(
+                f"the state database {self.path} was written by a newer villaged "
+                f"(schema {version})", fix="upgrade villaged")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as db:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    def integrity(self) -> str:
+        return self.db.execute("PRAGMA quick_check").fetchone()[0]
+
+    # -- interactions and cursors ------------------------------------------
+
+    def apply_sync(
+        self,
+        source: str,
+        interactions: Iterable[Interaction],
+        cursor: dict[str, Any] | None,
+        removed_uids: Iterable[str] = (),
+        skipped: dict[str, int] | None = None,
+        replace_source: bool = False,
+    ) -> None:
+        """Write one batch of a source's sync together with its new cursor."""
+        now = iso(dt.datetime.now(dt.timezone.utc))
+        with self.transaction() as db:
+            if replace_source:
+                db.execute("DELETE FROM interactions WHERE source = ?", (source,))
+                db.execute("DELETE FROM skips WHERE source = ?", (source,))
+            db.executemany("DELETE FROM interactions WHERE source = ? AND uid = ?",
+                           ((source, uid) for uid in removed_uids))
+            db.executemany(
+                "INSERT OR REPLACE INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (_interaction_row(i) for i in interactions))
+            for reason, count in (skipped or {}).items():
+                db.execute(
+                    "INSERT INTO skips VALUES (?,?,?) ON CONFLICT(source, reason) "
+                    "DO UPDATE SET count = count + excluded.count", (source, reason, count))
+            if cursor is None:
+                db.execute("DELETE FROM cursors WHERE source = ?", (source,))
+            else:
+                db.execute("INSERT OR REPLACE INTO cursors VALUES (?,?,?)",
+                           (source, json.dumps(cursor), now))
+
+    def remove_uids(self, source: str, uids: Iterable[str]) -> None:
+        self.apply_sync(source, (), self.cursor(source), removed_uids=uids)
+
+    def cursor(self, source: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM cursors WHERE source = ?", (source,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def clear_source(self, source: str) -> None:
+        self.apply_sync(source, (), None, replace_source=True)
+
+    def interactions(self, person: str | None = None) -> list[Interaction]:
+        sql = "SELECT * FROM interactions"
+        args: tuple[str, ...] = ()
+        if person is not None:
+            sql += " WHERE person = ?"
+            args = (person,)
+        return [_interaction(r) for r in self.db.execute(sql + " ORDER BY at", args)]
+
+    def interaction_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
+
+    def skips(self) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {}
+        for source, reason, count in self.db.execute("SELECT * FROM skips ORDER BY source"):
+            result.setdefault(source, {})[reason] = count
+        return result
+
+    # -- drafts ledger ------------------------------------------------------
+
+    def ledger(self, person: str | None = None) -> list[DraftRecord]:
+        sql = "SELECT * FROM ledger"
+        args: tuple[str, ...] = ()
+        if person is not None:
+            sql += " WHERE person = ?"
+            args = (person,)
+        return [_draft(r) for r in self.db.execute(sql + " ORDER BY created_at, key", args)]
+
+    def ledger_begin(self, record: DraftRecord) -> bool:
+        """Claim a natural key in state ``creating``; False if it exists already."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (record.key, record.person, record.kind, record.week, record.state.value,
+                 record.draft_id, record.subject, record.variant, iso(record.created_at),
+                 iso(record.created_at)))
+            return cur.rowcount == 1
+
+    def ledger_set(self, key: str, state: DraftState, now: dt.datetime,
+                   draft_id: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE ledger SET state = ?, draft_id = coalesce(?, draft_id), updated_at = ? "
+                "WHERE key = ?", (state.value, draft_id, iso(now), key))
+
+    def ledger_forget(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM ledger WHERE key = ?", (key,))
+
+    # -- gives --------------------------------------------------------------
+
+    def add_give(self, give: Give) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO gives (person, at, what) VALUES (?,?,?)",
+                       (give.person, iso(give.at), give.what))
+
+    def gives(self) -> list[Give]:
+        return [Give(person=p, at=parse_iso(a), what=w)
+                for p, a, w in self.db.execute("SELECT person, at, what FROM gives ORDER BY at")]
+
+    # -- job runs -------------------------------------------------------------
+
+    def job_claim(self, job: str, slot: str, now: dt.datetime) -> bool:
+        """Claim a job's slot; False if that slot already ran (or is running)."""
+        with self.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO job_runs (job, slot, started_at) VALUES (?,?,?)",
+                             (job, slot, iso(now)))
+            return cur.rowcount == 1
+
+    def job_release(self, job: str, slot: str) -> None:
+        """Give a claimed slot back (the job was interrupted before doing anything)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM job_runs WHERE job = ? AND slot = ? AND finished_at IS NULL",
+                       (job, slot))
+
+    def job_finish(self, job: str, slot: str, now: dt.datetime, outcome: str,
+                   detail: str = "") -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO job_runs (job, slot, started_at, finished_at, outcome, detail) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(job, slot) DO UPDATE SET "
+                "finished_at = excluded.finished_at, outcome = excluded.outcome, "
+                "detail = excluded.detail", (job, slot, iso(now), iso(now), outcome, detail))
+
+    def job_runs(self, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        sql = "SELECT job, slot, started_at, finished_at, outcome, detail FROM job_runs"
+        args: tuple[Any, ...] = ()
+        if job:
+            sql += " WHERE job = ?"
+            args = (job,)
+        rows = self.db.execute(sql + " ORDER BY started_at DESC LIMIT ?", args + (limit,))
+        keys = ("job", "slot", "started_at", "finished_at", "outcome", "detail")
+        return [dict(zip(keys, r)) for r in rows]
+
+    # -- weekly snapshots and small values ------------------------------------
+
+    def put_snapshot(self, week: str, now: dt.datetime, data: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO snapshots VALUES (?,?,?)",
+                       (week, iso(now), json.dumps(data, sort_keys=True)))
+
+    def snapshots(self, limit: int = 12) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.db.execute("SELECT week, data FROM snapshots ORDER BY week DESC LIMIT ?",
+                               (limit,)).fetchall()
+        return [(w, json.loads(d)) for w, d in reversed(rows)]
+
+    def get_value(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_value(self, key: str, value: str | None) -> None:
+        with self.transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM kv WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, value))
+
+
+def _interaction_row(i: Interaction) -> tuple[Any, ...]:
+    return (i.source, i.uid, i.person, iso(i.at), i.kind.value, int(i.direct), i.thread,
+            i.subject, i.message_id, i.series, i.status)
+
+
+def _interaction(row: tuple[Any, ...]) -> Interaction:
+    source, uid, person, at, kind, direct, thread, subject, message_id, series, status = row
+    return Interaction(source=source, uid=uid, person=person, at=parse_iso(at), kind=Kind(kind),
+                       direct=bool(direct), thread=thread, subject=subject,
+                       message_id=message_id, series=series, status=status)
+
+
+def _draft(row: tuple[Any, ...]) -> DraftRecord:
+    key, person, kind, week, state, draft_id, subject, variant, created, updated = row
+    return DraftRecord(key=key, person=person, kind=kind, week=week, state=DraftState(state),
+                       created_at=parse_iso(created), draft_id=draft_id, subject=subject,
+                       variant=variant, updated_at=parse_iso(updated))
