@@ -144,7 +144,7 @@ class Store:
                            ((source, uid) for uid in removed_uids))
             db.executemany(
                 "INSERT OR REPLACE INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (_interaction_row(i) for i in interactions))
+                (_interaction_row(i, source) for i in interactions))
             for reason, count in (skipped or {}).items():
                 db.execute(
                     "INSERT INTO skips VALUES (?,?,?) ON CONFLICT(source, reason) "
@@ -282,7 +282,9 @@ class Store:
                 db.execute("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, value))
 
 
-def _interaction_row(i: Interaction) -> tuple[Any, ...]:
+def _interaction_row(i: Interaction, source: str) -> tuple[Any, ...]:
+    if i.source != source:
+        raise ValueError(f"interaction from {i.source} written as {source}")
     return (i.source, i.uid, i.person, iso(i.at), i.kind.value, int(i.direct), i.thread,
             i.subject, i.message_id, i.series, i.status)
 

@@ -27,6 +27,7 @@ class MaildirOutbox:
         return str(self.folder)
 
     def _box(self) -> mailbox.Maildir:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
         return mailbox.Maildir(self.folder, factory=None, create=True)
 
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
