@@ -12,6 +12,8 @@ from villaged.village import (
     Interaction, Kind, LocalBackend, Owner, Person, Role, Thresholds, Village,
 )
 
+pytest_plugins = ["tests.google_api_server.pytest_plugin"]
+
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.timezone.utc)  # Monday 08:00 Chicago
 
