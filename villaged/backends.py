@@ -7,6 +7,7 @@ Google backend run the very same round.
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,12 @@ class BackendIO(Protocol):
     def outbox(self) -> Outbox: ...
 
     def sources(self) -> list[Source]: ...
+
+    def busy(self, start: dt.datetime, end: dt.datetime) -> list[Interval]:
+        """The owner's busy intervals (aware) overlapping [start, end)."""
+
+    def deliver_digest(self, message: EmailMessage) -> str:
+        """Deliver the digest to the owner (only: see outbox.digest.owner_only); return its id."""
 
 
 class LocalIO:
@@ -42,6 +49,18 @@ class LocalIO:
         from villaged.sources.local import local_sources
 
         return local_sources(self.backend, self.village.owner.timezone)
+
+    def busy(self, start: dt.datetime, end: dt.datetime) -> list[Interval]:
+        from villaged.sources.ics_busy import busy_intervals
+
+        owner = self.village.owner
+        return busy_intervals(self.backend.calendars, owner.addresses, owner.timezone, start, end)
+
+    def deliver_digest(self, message: EmailMessage) -> str:
+        from villaged.outbox.digest import MaildirDigestBox, digest_folder
+
+        folder = digest_folder(self.village, self.backend)
+        return MaildirDigestBox(folder, self.village.owner).deliver(message)
 
 
 def open_backend(village: Village, state_dir: Path) -> BackendIO:

@@ -16,6 +16,7 @@ from pathlib import Path
 from villaged import render
 from villaged.backends import open_backend
 from villaged.config import load_village
+from villaged.digest import run_digest
 from villaged.round import run_round
 from villaged.store import Store
 
@@ -50,6 +51,9 @@ def run_demo(workdir: Path | None, now: dt.datetime | None) -> str:
     with Store.in_dir(state) as store:
         io = open_backend(village, state)
         result = run_round(village, store, io, now, draft=True)
+        digest = run_digest(village, store, io, now)
+    digest_html = root / "digest.html"
+    digest_html.write_text(digest.html, encoding="utf-8")
     local = now.astimezone(village.owner.timezone)
     parts = [
         f"villaged demo: {village.owner.name}'s village as of {local:%A %Y-%m-%d %H:%M %Z}",
@@ -77,5 +81,9 @@ def run_demo(workdir: Path | None, now: dt.datetime | None) -> str:
                   for action, draft_id in result.written]
     else:
         parts.append("no drafts this round")
+    parts += ["", "== digest ==", f"{digest.subject}: "
+              + (f"delivered to {village.owner.address}'s inbox ({digest.location})"
+                 if digest.delivered else digest.note),
+              f"HTML version: {digest_html}"]
     parts.append("Nothing was sent. Review, edit and send the drafts yourself.")
     return "\n".join(parts)

@@ -12,8 +12,9 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 
+from villaged.invitations import SERIES_DECLINED, Interval, plan_invitations
 from villaged.village import (
-    OPEN_DRAFT_STATES, Action, DraftRecord, DraftState, PlanItem, Skip, Standing,
+    OPEN_DRAFT_STATES, Action, DraftRecord, DraftState, Interaction, PlanItem, Skip, Standing,
     Temperature, Village,
 )
 
@@ -28,6 +29,32 @@ def iso_week(now: dt.datetime, village: Village) -> str:
 
 def checkin_key(person: str, week: str) -> str:
     return f"checkin:{person}:{week}"
+
+
+def plan(
+    village: Village,
+    standings: Sequence[Standing],
+    interactions: Sequence[Interaction],
+    ledger: Sequence[DraftRecord],
+    busy: Sequence[Interval],
+    now: dt.datetime,
+    week: str,
+) -> list[PlanItem]:
+    """This week's whole plan: invitations for agreements, then the roulette check-ins.
+
+    Someone who gets an invitation this week, or whose recurring series keeps
+    being declined (the digest says so instead), is left out of the roulette,
+    so nobody gets two drafts in one week. Actions come first, then skips, in
+    config order; a person may have an invitation skip and a check-in item.
+    """
+    invites = plan_invitations(village, interactions, ledger, busy, now, week)
+    claimed = {i.person for i in invites
+               if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == SERIES_DECLINED)}
+    checkins = plan_checkins(village, [s for s in standings if s.person.key not in claimed],
+                             ledger, now, week)
+    order = {p.key: n for n, p in enumerate(village.people)}
+    return sorted([*invites, *checkins],
+                  key=lambda i: (isinstance(i, Skip), order.get(i.person, len(order))))
 
 
 def plan_checkins(

@@ -49,6 +49,8 @@ def plan_json(item: PlanItem) -> dict[str, Any]:
     if isinstance(item, Action):
         data["key"] = item.key
         data["in_thread"] = bool(item.reply_to)
+        if item.slot is not None:
+            data["slot"] = item.slot.isoformat()
     else:
         data["guard"] = item.guard
     return data

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from villaged.assess import assess, counts
 from villaged.backends import BackendIO
 from villaged.compose.checkin import compose_checkin
+from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.outbox.base import reconcile
-from villaged.plan import iso_week, plan_checkins
+from villaged.invitations import busy_window
+from villaged.plan import iso_week, plan
 from villaged.sources.base import Progress, SyncContext, no_progress
 from villaged.sources.sync import SyncReport, sync_all
 from villaged.addresses import Matcher
@@ -76,8 +78,12 @@ def run_round(
     if sync:
         result.sync = sync_sources(village, store, io, now, progress)
     result.reconciled = reconcile_ledger(store, io, now)
-    result.standings = assess(village, store.interactions(), now)
-    result.plan = plan_checkins(village, result.standings, store.ledger(), now, result.week)
+    interactions = store.interactions()
+    result.standings = assess(village, interactions, now)
+    # busy times only matter when someone has an agreement (an invitation needs a slot)
+    busy = io.busy(*busy_window(village, now)) if any(p.agreement for p in village.people) else []
+    result.plan = plan(village, result.standings, interactions, store.ledger(), busy, now,
+                       result.week)
     store.put_snapshot(result.week, now, counts(result.standings))
     if draft:
         result.interrupted = not write_drafts(village, store, io, result, now, stop)
@@ -95,7 +101,8 @@ def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundRes
     for action in (a for a in result.plan if isinstance(a, Action)):
         if stop is not None and stop.is_set():
             return False
-        message = compose_checkin(village, action, env, now)
+        compose = compose_invite if action.action == "invite" else compose_checkin
+        message = compose(village, action, env, now)
         record = DraftRecord(key=action.key, person=action.person, kind=action.action,
                              week=action.week, state=DraftState.CREATING, created_at=now,
                              subject=str(message["Subject"]), variant=action.variant)

@@ -21,11 +21,13 @@ KEY_HEADER = "X-Villaged-Key"
 
 
 def checkin_folder(env: jinja2.Environment, person: Person) -> str:
-    """Role-specific phrasings if the owner added some, else formal or casual."""
+    """Formal (with the agreement note) for an agreement; else role phrasings, else casual."""
+    if person.agreement:
+        return "checkin/formal"
     role_folder = f"checkin/{person.role.value}"
     if variants(env, role_folder):
         return role_folder
-    return "checkin/formal" if person.agreement else "checkin/casual"
+    return "checkin/casual"
 
 
 def compose_checkin(
