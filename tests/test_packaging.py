@@ -1,5 +1,6 @@
 """The package ships what a plain (non-editable) install needs."""
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -25,8 +26,12 @@ def test_every_subpackage_is_declared():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
+    # build from a copy: an in-tree build would leave build/ in the checkout
+    source = tmp_path_factory.mktemp("source") / "villaged"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+                    "-q", "-w", str(out), str(source)], check=True, capture_output=True)
     [path] = out.glob("villaged-*.whl")
     return zipfile.ZipFile(path)
 

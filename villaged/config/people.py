@@ -1,0 +1,163 @@
+"""The [[person]] blocks and their [person.agreement] tables.
+
+Each person gets a stable key (``person_key``), and no address may belong to
+two people or to the owner.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from villaged.addresses import normalize
+from villaged.config import allowed_keys
+from villaged.config.typed_table import TypedTable
+from villaged.config.wording import describe
+from villaged.errors import ConfigError
+from villaged.rhythm import RHYTHM_FIX, parse_rhythm
+from villaged.village import Agreement, Owner, Person, WorkingHours
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def person_key(name: str) -> str:
+    """The stable slug of a person's name: ASCII, lower case, hyphens.
+
+    >>> person_key("Tomás Álvarez-Ruiz, MD")
+    'tomas-alvarez-ruiz-md'
+    """
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def read_people(top: TypedTable, owner: Owner) -> tuple[Person, ...]:
+    raw = top.data.get("person", [])
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        top.fail(
+            "person",
+            f"expected one [[person]] block per person, found {describe(raw)}",
+            fix='start each person with [[person]] (double brackets), then name = "...", '
+            'emails = ["..."] and role = "..."',
+        )
+    owner_line = top.src.line(("owner", "addresses"))
+    owner_emails = {normalize(a) for a in owner.addresses}
+    keys: dict[str, tuple[str, int | None]] = {}
+    emails: dict[str, tuple[str, int | None]] = {}
+    people: list[Person] = []
+    for index, data in enumerate(raw):
+        name = data.get("name")
+        label = f"person[{index + 1}]"
+        if isinstance(name, str) and name.strip():
+            label += f' "{name.strip()}"'
+        t = TypedTable(top.src, data, ("person", index), label, "[[person]]")
+        person = _person(t, owner)
+        here = t.src.line(t.key)
+
+        if person.key in keys:
+            other, line = keys[person.key]
+            t.fail(
+                "key" if "key" in data else "name",
+                f'{other} (line {line}) has the same key "{person.key}"',
+                fix='give each person a distinct name, or set key = "..." to tell them apart',
+            )
+        keys[person.key] = (label, here)
+
+        for i, email in enumerate(person.emails):
+            norm = normalize(email)
+            if norm in owner_emails:
+                t.fail_item(
+                    "emails",
+                    i,
+                    f'"{email}" is the owner\'s own address '
+                    f"(owner → addresses, line {owner_line})",
+                    fix=f'remove "{email}" from this person',
+                )
+            if norm in emails and emails[norm][0] != label:
+                other, line = emails[norm]
+                t.fail_item(
+                    "emails",
+                    i,
+                    f'"{email}" also belongs to {other} (line {line})',
+                    fix="an address belongs to one person only: remove it from one of them",
+                )
+            emails[norm] = (label, here)
+        people.append(person)
+    return tuple(people)
+
+
+def _person(t: TypedTable, owner: Owner) -> Person:
+    t.check_keys(allowed_keys.PERSON)
+    name = t.text("name", required=True, nonempty=True, example='name = "Ada Lovelace"')
+    if "key" in t.data:
+        key = t.text("key", example='key = "ada-lovelace"')
+        if not _SLUG.fullmatch(key):
+            t.fail(
+                "key",
+                f'"{key}" is not a valid key',
+                fix="use lower-case letters, digits and hyphens, "
+                f'e.g. key = "{person_key(key) or "ada-lovelace"}"',
+            )
+    else:
+        key = person_key(name)
+        if not key:
+            t.fail(
+                "name",
+                f'cannot make a key from "{name}" (it has no ASCII letters or digits)',
+                fix='add key = "..." in lower-case letters, digits and hyphens, '
+                'e.g. key = "li-wei"',
+            )
+    emails = t.emails("emails", example='emails = ["ada@example.org"]')
+    role = t.role("role")
+    agreement = t.table("agreement")
+    return Person(
+        key=key,
+        name=name,
+        emails=emails,
+        role=role,
+        cadence_days=t.integer("cadence_days", None, low=1, high=3650, example="cadence_days = 30"),
+        interests=t.strings("interests", (), example='interests = ["rare diseases", "running"]'),
+        notes=t.text("notes", example='notes = "Homework: send her the revised aims page."'),
+        paused_until=t.date("paused_until", example="paused_until = 2026-09-01"),
+        do_not_draft=t.boolean("do_not_draft", False),
+        gives=t.strings("gives", (), example='gives = ["Send her the preprint"]'),
+        agreement=_agreement(agreement, owner) if agreement is not None else None,
+    )
+
+
+def _agreement(t: TypedTable, owner: Owner) -> Agreement:
+    t.check_keys(allowed_keys.AGREEMENT)
+    rhythm = t.text(
+        "rhythm", required=True, nonempty=True, example='rhythm = "monthly on the 2nd Tuesday"'
+    )
+    try:
+        rrule, interval_days = parse_rhythm(rhythm, owner.timezone)
+    except ConfigError as exc:
+        t.fail("rhythm", exc.message, fix=exc.fix or RHYTHM_FIX)
+    duration = t.integer("duration_minutes", Agreement.duration_minutes, low=5, high=480)
+    hours: WorkingHours | None = None
+    if "days" in t.data or "hours" in t.data:
+        hours = t.working_hours(
+            "days",
+            "hours",
+            owner.working_hours,
+            days_example='days = ["tue", "thu"]',
+            hours_example='hours = "14:00-17:00"',
+        )
+    window = hours or owner.working_hours
+    minutes = (window.end.hour - window.start.hour) * 60 + window.end.minute - window.start.minute
+    if minutes < duration:
+        t.fail(
+            "hours" if "hours" in t.data else "duration_minutes",
+            f"a {duration}-minute meeting does not fit in "
+            f"{window.start:%H:%M}-{window.end:%H:%M}",
+            fix="widen the hours or shorten duration_minutes",
+        )
+    return Agreement(
+        rrule=rrule,
+        rhythm=rhythm,
+        duration_minutes=duration,
+        location=t.text("location", example='location = "Zoom"'),
+        agenda=t.text("agenda", example='agenda = "Aims page, K award timeline"'),
+        hours=hours,
+        interval_days=interval_days,
+    )
