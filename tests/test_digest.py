@@ -105,7 +105,7 @@ def test_the_digest_for_a_known_village(known):
     v, store, io = known
     result = run_digest(v, store, io, NOW)
     text = result.text
-    assert result.subject == "Your village this week: 2 cooling, 1 draft to review"
+    assert result.subject == "Your village this week: 2 going cold, 1 draft to review"
 
     village_map = section(text, "Your village map")
     assert "mentor       Ada Lovelace" in village_map
@@ -298,8 +298,8 @@ def test_sparkline_and_subject():
     assert sparkline([0, 1, 2, 4, 8]) == "▁▂▃▅█"
     assert sparkline([0, 0]) == "▁▁"
     assert sparkline([]) == ""
-    assert subject_line(2, 1) == "Your village this week: 2 cooling, 1 draft to review"
-    assert subject_line(0, 0) == "Your village this week: nobody cooling, no drafts to review"
+    assert subject_line(2, 1) == "Your village this week: 2 going cold, 1 draft to review"
+    assert subject_line(0, 0) == "Your village this week: nobody going cold, no drafts to review"
 
 
 def test_a_gmail_drafts_link_is_a_link(tmp_path: Path):
@@ -481,5 +481,5 @@ def test_the_owner_can_override_the_digest_templates(tmp_path: Path):
     with Store(tmp_path / "s.sqlite3") as store:
         result = run_digest(v, store, LocalIO(v, v.backend), NOW, deliver=False)
     assert result.text.splitlines() == [
-        "Your village this week: nobody cooling, no drafts to review", "Ada Lovelace"]
+        "Your village this week: nobody going cold, no drafts to review", "Ada Lovelace"]
     assert "Your village map" in result.html  # the shipped HTML template still applies

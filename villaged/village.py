@@ -13,6 +13,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
+def first_name(name: str) -> str:
+    """The first word of a name, or the whole (stripped) name if it has none."""
+    words = name.split()
+    return words[0] if words else name.strip()
+
+
 class Role(str, Enum):
     """The seven roles of a mentorship village."""
 
@@ -98,7 +104,7 @@ class Person:
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.split() else self.name
+        return first_name(self.name)
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,10 @@ class Owner:
     @property
     def address(self) -> str:
         return self.addresses[0]
+
+    @property
+    def first_name(self) -> str:
+        return first_name(self.name)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def compose_checkin(
         "notes": person.notes,
         "agreement": person.agreement,
         "owner_name": village.owner.name,
-        "owner_first_name": village.owner.name.split()[0],
+        "owner_first_name": village.owner.first_name,
     }
     subject, body = split_subject(render(env, template, context))
     msg = base_message(village, person, action.key, now)

@@ -167,7 +167,7 @@ def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[
     cooling = sum(s.temperature in (Temperature.COOLING, Temperature.COLD, Temperature.LAPSED)
                   for s in data.standings)
     return {
-        "owner_first_name": (village.owner.name.split() or [village.owner.name])[0],
+        "owner_first_name": village.owner.first_name,
         "week": data.week,
         "date": f"{local:%A} {local.day} {local:%B %Y}",
         "subject": subject_line(cooling, len(drafts)),
@@ -222,7 +222,8 @@ def _meetings(village: Village, interactions: Sequence[Interaction],
 
 
 def subject_line(cooling: int, drafts: int) -> str:
-    cool = f"{cooling} cooling" if cooling else "nobody cooling"
+    # cooling, cold and lapsed together: the product's "going cold"
+    cool = f"{cooling} going cold" if cooling else "nobody going cold"
     review = f"{drafts} draft{'s' if drafts != 1 else ''} to review" if drafts else \
         "no drafts to review"
     return f"Your village this week: {cool}, {review}"
