@@ -150,15 +150,18 @@ def sync(c: Context) -> None:
 def status(c: Context, as_json: bool) -> None:
     """Where each relationship stands."""
     from villaged.assess import assess
+    from villaged.service_status import service_text
 
     village = c.village()
     with c.store() as store:
         standings = assess(village, store.interactions(), c.now)
+        service = service_text(village, store, c.now, c.state_dir)
     if as_json:
         click.echo(json.dumps([render.standing_json(s) for s in standings], indent=2))
         return
     click.echo(render.status_table(village, standings))
     click.echo("\n" + render.village_map_text(village))
+    click.echo("\n" + service)
 
 
 def _round(c: Context, draft: bool) -> Any:
@@ -232,3 +235,7 @@ def demo(c: Context, workdir: Path | None) -> None:
     from villaged.demo import run_demo
 
     click.echo(run_demo(workdir, c.given_now))
+
+
+from villaged import commands_weekly  # noqa: E402,F401  (registers digest and gives)
+from villaged import commands_service  # noqa: E402,F401  (registers run and doctor)

@@ -149,6 +149,8 @@ class Store:
                 db.execute(
                     "INSERT INTO skips VALUES (?,?,?) ON CONFLICT(source, reason) "
                     "DO UPDATE SET count = count + excluded.count", (source, reason, count))
+            # a source may take a count back (it re-read the message it came from)
+            db.execute("DELETE FROM skips WHERE source = ? AND count <= 0", (source,))
             if cursor is None:
                 db.execute("DELETE FROM cursors WHERE source = ?", (source,))
             else:
@@ -238,6 +240,18 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM job_runs WHERE job = ? AND slot = ? AND finished_at IS NULL",
                        (job, slot))
+
+    def job_reclaim(self, job: str, slot: str, now: dt.datetime, done: tuple[str, ...]) -> bool:
+        """Claim a slot again whose last attempt did not end in one of the ``done``
+        outcomes (it was interrupted, failed for now, or its runner died with
+        finished_at still empty); False if it is done or was never claimed."""
+        marks = ",".join("?" * len(done))
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE job_runs SET started_at = ?, finished_at = NULL, outcome = NULL "
+                f"WHERE job = ? AND slot = ? AND (outcome IS NULL OR outcome NOT IN ({marks}))",
+                (iso(now), job, slot, *done))
+            return cur.rowcount == 1
 
     def job_finish(self, job: str, slot: str, now: dt.datetime, outcome: str,
                    detail: str = "") -> None:
