@@ -149,7 +149,7 @@ class Roulette:
     """Contact List Roulette: each week, a few light check-ins."""
 
     day: int = 0  # 0 = Monday
-    time: dt.time = dt.time(8, 0)
+    time: dt.time = dt.time(7, 0)  # before the digest (07:30), so it lists this week's drafts
     size: int = 3
 
 

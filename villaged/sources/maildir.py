@@ -30,6 +30,7 @@ HEADER_CAP = 256 * 1024
 FIRST_READ = 16 * 1024
 BATCH_FILES = 2000
 MAX_DEPTH = 12
+PROGRESS_EVERY = 200  # files between progress reports (also the daemon's stop points)
 CURSOR_VERSION = 1
 SUBDIRS = ("cur", "new", "tmp")
 
@@ -126,13 +127,18 @@ class MaildirSource:
         state: dict[str, list[str]] = dict(previous or {})
         batch = SyncBatch(replace=replace)
         read = 0
+        listings = []
         for key, folder in folders:
             seen = set((previous or {}).get(key, ()))
             current = self._listing(folder)
-            kept = [u for u in current if u in seen]
-            fresh = sorted(u for u in current if u not in seen)
+            listings.append((key, folder, current, [u for u in current if u in seen],
+                             sorted(u for u in current if u not in seen)))
+        total = sum(len(fresh) for *_, fresh in listings)
+        for key, folder, current, kept, fresh in listings:
             done: list[str] = []
             for unique in fresh:
+                if read % PROGRESS_EVERY == 0:
+                    ctx.progress(read, total)
                 block = self._read(folder, unique, current[unique])
                 if block is None:  # vanished between listing and reading
                     continue
@@ -149,6 +155,7 @@ class MaildirSource:
                     yield batch
                     batch = SyncBatch()
             state[key] = sorted(kept + done)
+        ctx.progress(total, total)
         final = {key: state[key] for key, _ in folders if key in state}
         batch.cursor = {"version": CURSOR_VERSION, "folders": final}
         if read or replace or final != previous:
