@@ -9,7 +9,7 @@ from tests.conftest import NOW, person, seen, village
 from villaged.compose.checkin import KEY_HEADER, compose_checkin
 from villaged.compose.templating import environment
 from villaged.errors import VillagedError
-from villaged.village import Action, Agreement, Kind, Role
+from villaged.village import Action, Agreement, Kind
 
 
 def action(key="ada", variant=0, reply=None):

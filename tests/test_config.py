@@ -16,7 +16,6 @@ import pytest
 from villaged.config import (
     default_config_path,
     load_village,
-    parse_village,
     person_key,
     starter_text,
 )

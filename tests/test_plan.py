@@ -1,4 +1,3 @@
-import dataclasses
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village

@@ -171,7 +171,7 @@ def roulette(candidates: Sequence[Standing], size: int, week: str) -> list[Stand
 
 
 def _pick_reason(s: Standing) -> str:
-    via = s.last_contact.kind.value.replace("_", " ") if s.last_contact else "?"
+    via = s.last_contact.kind.label if s.last_contact else "?"
     return (f"roulette: {s.temperature.value}, last contact {s.days_since_contact} days ago "
             f"({via}), {s.days_overdue} days overdue on a {s.cadence_days}-day cadence")
 

@@ -8,9 +8,7 @@ from typing import Any
 
 from villaged.assess import village_map
 from villaged.sources.sync import SyncReport
-from villaged.village import Action, Interaction, Kind, PlanItem, Standing, Village
-
-VIA = {Kind.EMAIL_IN: "email from them", Kind.EMAIL_OUT: "email to them", Kind.MEETING: "meeting"}
+from villaged.village import Action, Interaction, PlanItem, Standing, Village
 
 
 def via(item: Interaction | None) -> str:
@@ -18,7 +16,7 @@ def via(item: Interaction | None) -> str:
         return "-"
     if item.source == "manual":
         return "logged"
-    return VIA[item.kind]
+    return item.kind.label
 
 
 def _iso(item: Interaction | None) -> str | None:

@@ -46,6 +46,12 @@ class Kind(str, Enum):
     EMAIL_OUT = "email_out"
     MEETING = "meeting"
 
+    @property
+    def label(self) -> str:
+        """How the contact happened, in words."""
+        return {"email_in": "email from them", "email_out": "email to them",
+                "meeting": "meeting"}[self.value]
+
 
 class Temperature(str, Enum):
     WARM = "warm"
