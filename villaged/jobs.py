@@ -45,7 +45,6 @@ clears the kv (a fresh grant). Logs carry an error's message, never a token.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -73,9 +72,6 @@ PARKED_KEY = "parked"
 LAST_ROUND_KEY = "last-round"
 LAST_SYNC_KEY = "last-sync"
 DAEMON_KEY = "daemon"
-
-# Where issue 4's digest lives; the first module that has run_digest wins.
-DIGEST_ENTRY_POINTS = ("villaged.digest", "villaged.digest_job", "villaged.compose.digest")
 
 # Test-only: seconds to wait before each draft is written, so a test can
 # deliver SIGTERM in the middle of a drafting round. Never set it otherwise.
@@ -229,24 +225,6 @@ class Backoff:
 
 
 # -- the digest, through an adapter until issue 4 lands ---------------------------
-
-def find_run_digest() -> Callable[..., Any] | None:
-    """``run_digest(village, store, io, now, force=False)`` from the first entry
-    point that has it, or None while no digest is built in."""
-    for name in DIGEST_ENTRY_POINTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # that module does not exist: try the next
-            raise  # it exists but imports something missing: a real bug
-        func = getattr(module, "run_digest", None)
-        if callable(func):
-            return func
-    return None
-
-
-# -- backend seam ------------------------------------------------------------------
 
 def open_service_backend(village: Village, state_dir: Path) -> BackendIO:
     io = open_backend(village, state_dir)
@@ -453,14 +431,12 @@ class Service:
         return "ok", ", ".join(parts)
 
     def _digest(self, now: dt.datetime) -> tuple[str, str]:
-        run_digest = find_run_digest()
-        if run_digest is None:
-            return "skipped", "no digest in this build yet"
+        from villaged.digest import run_digest
+
         result = run_digest(self.village, self.store, self.io, now, force=False)
-        week = getattr(result, "week", "")
-        if getattr(result, "delivered", True):
-            return "ok", f"delivered the digest for {week}".strip()
-        return "ok", str(getattr(result, "note", "") or "not delivered")
+        if result.delivered:
+            return "ok", f"delivered the digest for {result.week}"
+        return "ok", result.note or "not delivered"
 
     def _guarded(self, job: str, run: Callable[[], tuple[str, str]]) -> JobReport:
         label = LABELS[job]
