@@ -239,3 +239,4 @@ def demo(c: Context, workdir: Path | None) -> None:
 
 from villaged import commands_weekly  # noqa: E402,F401  (registers digest and gives)
 from villaged import commands_service  # noqa: E402,F401  (registers run and doctor)
+from villaged import commands_google  # noqa: E402,F401  (registers auth)
