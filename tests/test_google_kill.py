@@ -63,7 +63,6 @@ def test_sigkill_during_draft_never_duplicates(tmp_path):
 
     rng = random.Random(20261123)
     outcomes: Counter[tuple] = Counter()  # (drafts on the server, ledger states) at the kill
-    truncated: list[str] = []
     with GoogleApiServer(profile_email=OWNER, clock=lambda: NOW, latency=0.01) as server:
         for n, (_, emails, _) in enumerate(PEOPLE):
             when = NOW - D(days=200 + n)
@@ -88,11 +87,9 @@ def test_sigkill_during_draft_never_duplicates(tmp_path):
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
-            # A client killed while writing leaves the server a truncated request,
-            # which it reports as malformed (a 400); the killed run may cause nothing else.
-            for problem in server.clear_violations():
-                assert "malformed" in problem or "answered 400" in problem, problem
-                truncated.append(problem)
+            # A client killed while writing leaves a truncated request, which the
+            # server drops unanswered; the killed run may cause no violation at all.
+            assert server.clear_violations() == []
             with setup.store() as store:
                 states = Counter(r.state.value for r in store.ledger())
             outcomes[(len(server.drafts()), tuple(sorted(states.items())))] += 1
@@ -101,7 +98,7 @@ def test_sigkill_during_draft_never_duplicates(tmp_path):
                 result = run_round(village, store, setup.io(village), NOW, draft=True)
             assert not result.interrupted
             check_consistent(setup, server)
-            assert 3 <= len(draft_keys(server)) <= len(PEOPLE)  # each check-in once
+            assert len(draft_keys(server)) == 3  # the same as one clean run
             assert server.violations == []  # the normal round: no violation at all
             shutil.rmtree(root)
             return delay

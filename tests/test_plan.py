@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
@@ -120,3 +121,20 @@ def test_plan_is_pure_and_repeatable():
     people = [person("ada"), person("bo")]
     items = [seen("ada", 60), seen("bo", 3)]
     assert run(people, items) == run(people, items)
+
+
+def test_the_roulette_drafts_its_size_per_week_not_per_round():
+    people = [person(f"p{n}") for n in range(6)]
+    items = [seen(p.key, 40 + 5 * n) for n, p in enumerate(people)]
+    first = run(people, items, roulette=Roulette(size=3))
+    picked = [k for k, v in first.items() if isinstance(v, Action)]
+    # a crash after two of the three drafts: the rerun writes exactly the third
+    ledger = [DraftRecord(key=checkin_key(k, WEEK), person=k, kind="checkin", week=WEEK,
+                          state=DraftState.CREATED, created_at=NOW) for k in picked[:2]]
+    rerun = run(people, items, ledger, roulette=Roulette(size=3))
+    assert [k for k, v in rerun.items() if isinstance(v, Action)] == picked[2:]
+    # with all three written, a further round drafts nobody
+    ledger.append(dataclasses.replace(ledger[0], key=checkin_key(picked[2], WEEK),
+                                      person=picked[2]))
+    assert not [v for v in run(people, items, ledger, roulette=Roulette(size=3)).values()
+                if isinstance(v, Action)]

@@ -73,7 +73,10 @@ def plan_checkins(
             items.append(skip)
         else:
             candidates.append(standing)
-    picked = roulette(candidates, village.roulette.size, week)
+    # The roulette drafts ``size`` a week, not a round: check-ins already written
+    # this week (a rerun after a crash, a second `villaged draft`) use up the budget.
+    drafted = sum(1 for r in ledger if r.kind == "checkin" and r.week == week)
+    picked = roulette(candidates, village.roulette.size - drafted, week)
     for standing in candidates:
         key = standing.person.key
         if standing in picked:
@@ -158,14 +161,16 @@ def _awaiting_reply(s: Standing, now: dt.datetime, days: int) -> bool:
 def roulette(candidates: Sequence[Standing], size: int, week: str) -> list[Standing]:
     """Up to ``size`` candidates: cold and cooling before lapsed, weighted by days overdue.
 
-    Weighted sampling without replacement (Efraimidis–Spirakis) seeded by the
-    week, so a rerun in the same week picks the same people.
+    Weighted sampling without replacement (Efraimidis–Spirakis). Each person's
+    random draw is seeded by the week and their key alone, so a rerun in the same
+    week picks the same people, and removing someone (already drafted) leaves
+    the order of everyone else unchanged.
     """
-    rng = random.Random(f"villaged-roulette:{week}")
     keyed = []
-    for s in sorted(candidates, key=lambda s: s.person.key):
+    for s in candidates:
+        draw = random.Random(f"villaged-roulette:{week}:{s.person.key}").random()
         weight = float(s.days_overdue + 1)
-        keyed.append((ROULETTE_TIERS.get(s.temperature, 2), -(rng.random() ** (1.0 / weight)), s))
+        keyed.append((ROULETTE_TIERS.get(s.temperature, 2), -(draw ** (1.0 / weight)), s))
     keyed.sort(key=lambda t: (t[0], t[1]))
     return [s for _, _, s in keyed[:max(0, size)]]
 

@@ -41,6 +41,15 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away mid-request (killed, timed out) is not news."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def close_connections(self) -> None:
         """Shut down every open client connection (idle keep-alives included)."""
         with self._open_lock:
@@ -64,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self._read_body()
+        if body is None:  # the client died mid-request: nothing arrived to answer
+            self.close_connection = True
+            return
         req = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         try:
             resp = self.server.dispatcher.handle(req)
@@ -76,18 +88,26 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(delay)
         self._write(resp)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The request body, or None if the connection closed before all of it came."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                line = self.rfile.readline()
+                if not line:
+                    return None
+                size = int(line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     self.rfile.readline()
                     return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    return None
+                chunks.append(chunk)
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        return body if len(body) == length else None
 
     def _write(self, resp: Response) -> None:
         if resp.drop:
