@@ -9,7 +9,7 @@ from tests.conftest import NOW, person, seen, village
 from villaged.compose.checkin import KEY_HEADER, compose_checkin
 from villaged.compose.templating import environment
 from villaged.errors import VillagedError
-from villaged.village import Action, Agreement, Kind
+from villaged.village import Action, Agreement, Kind, Role
 
 
 def action(key="ada", variant=0, reply=None):
@@ -32,6 +32,16 @@ def test_casual_checkin_follows_the_source_wording_and_adds_the_homework_line():
     assert msg["To"].addresses[0].addr_spec == "ada@example.org"
     assert msg["From"].addresses[0].addr_spec == "dana@uni.example"
     assert msg[KEY_HEADER] == "checkin:ada:2026-W48"
+
+
+def test_every_role_has_its_own_phrasings_and_paragraphs_are_separated():
+    for role in Role:
+        msg = compose([person("x", role, name="Xi Yang", interests=("jazz",))], action("x"))
+        body = msg.get_content()
+        assert "jazz" in body and "\n\n" in body and body.rstrip().endswith("Dana")
+    sponsor = compose([person("x", Role.SPONSOR, name="Xi Yang")], action("x", variant=1))
+    ally = compose([person("x", Role.ALLY, name="Xi Yang")], action("x", variant=1))
+    assert sponsor.get_content() != ally.get_content()
 
 
 def test_no_homework_line_without_interests():
@@ -81,7 +91,7 @@ def test_non_ascii_names_are_encoded_properly():
 
 
 def test_owner_can_override_templates_from_the_config_directory(tmp_path: Path):
-    folder = tmp_path / "templates" / "checkin" / "casual"
+    folder = tmp_path / "templates" / "checkin" / "mentor"
     folder.mkdir(parents=True)
     for n in (1, 2, 3):
         (folder / f"{n}.txt.j2").write_text("Subject: Yo {{ first_name }}\n\nCustom {{ first_name }}\n")
@@ -90,7 +100,7 @@ def test_owner_can_override_templates_from_the_config_directory(tmp_path: Path):
 
 
 def test_a_broken_override_is_a_clear_error(tmp_path: Path):
-    folder = tmp_path / "templates" / "checkin" / "casual"
+    folder = tmp_path / "templates" / "checkin" / "mentor"
     folder.mkdir(parents=True)
     (folder / "1.txt.j2").write_text("Subject: x\n\n{{ no_such_variable }}\n")
     with pytest.raises(VillagedError, match="1.txt.j2"):
