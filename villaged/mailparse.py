@@ -237,19 +237,27 @@ def parse_facts(block: bytes) -> MailFacts:
 
 # -- header block → interactions ---------------------------------------------
 
+def facts_or_skip(block: bytes) -> tuple[MailFacts | None, str | None]:
+    """MailFacts worth classifying, or None and why the message is skipped."""
+    try:
+        facts = parse_facts(block)
+    except Exception:  # a bug in the forgiving parser must not stop a sync
+        return None, "unparseable headers"
+    if facts.chat:
+        return None, "chat transcript"
+    if not facts.senders:
+        return None, "no sender address"
+    return facts, None
+
+
 def classify_block(
     block: bytes, matcher: Matcher, limits: Thresholds, now: dt.datetime, source: str,
 ) -> tuple[list[Interaction], str | None]:
     """The interactions a message's header block is evidence of, or the reason
     (a short phrase for ``SyncBatch.skipped``) it is skipped. Never raises."""
-    try:
-        facts = parse_facts(block)
-    except Exception:  # a bug in the forgiving parser must not stop a sync
-        return [], "unparseable headers"
-    if facts.chat:
-        return [], "chat transcript"
-    if not facts.senders:
-        return [], "no sender address"
+    facts, reason = facts_or_skip(block)
+    if facts is None:
+        return [], reason
     problem = date_problem(facts.date, now)
     if problem:
         return [], problem

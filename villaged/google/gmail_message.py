@@ -1,7 +1,7 @@
 """A Gmail message resource (format=metadata) → interactions, by the shared rules (pure).
 
 The few headers villaged asks Gmail for are rendered back into a header
-block and parsed by ``mailparse.parse_facts``, so Gmail mail is judged by
+block and parsed by ``mailparse.facts_or_skip``, so Gmail mail is judged by
 exactly the rules mbox and Maildir mail is. Then Gmail's own facts take
 over: the time is ``internalDate`` (when Gmail received or sent it, immune
 to a wrong Date header), the thread is ``threadId`` (what drafts.create
@@ -21,7 +21,7 @@ from typing import Any
 
 from villaged.addresses import Matcher
 from villaged.contact import classify_email, date_problem
-from villaged.mailparse import parse_facts
+from villaged.mailparse import facts_or_skip
 from villaged.village import Interaction, Thresholds
 
 METADATA_HEADERS: tuple[str, ...] = (
@@ -85,14 +85,9 @@ def classify_message(message: Any, matcher: Matcher, limits: Thresholds, now: dt
     block = header_block(payload.get("headers") if isinstance(payload, dict) else None)
     if block is None:
         return [], OVERSIZED if isinstance(payload, dict) else NOT_A_MESSAGE
-    try:
-        facts = parse_facts(block)
-    except Exception:  # a bug in the forgiving parser must not stop a sync
-        return [], "unparseable headers"
-    if facts.chat:
-        return [], "chat transcript"
-    if not facts.senders:
-        return [], "no sender address"
+    facts, reason = facts_or_skip(block)
+    if facts is None:
+        return [], reason
     if facts.date is None and re.search(rb"(?im)^date:[ \t]*\S", block):
         return [], BAD_DATE_HEADER
     at = internal_date(message)
