@@ -63,23 +63,15 @@ def classify_email(
     facts: MailFacts, matcher: Matcher, limits: Thresholds, source: str
 ) -> list[Interaction]:
     """Interactions this message is evidence of (possibly non-direct)."""
-    if facts.date is None or facts.chat or not facts.senders:
+    when = facts.date
+    if when is None or facts.chat or not facts.senders:
         return []
     recipients = facts.to + facts.cc + facts.bcc
     mass_status = _mass_status(facts, len(recipients), limits)
     sender = facts.senders[0]
-    common = dict(
-        source=source,
-        uid=facts.uid,
-        at=facts.date,
-        thread=facts.thread,
-        subject=facts.subject,
-        message_id=facts.message_id,
-    )
     if matcher.is_owner(sender):
         return [
-            Interaction(person=key, kind=Kind.EMAIL_OUT, direct=mass_status is None,
-                        status=mass_status or "ok", **common)
+            _mail_interaction(facts, source, when, key, Kind.EMAIL_OUT, mass_status)
             for key in matcher.people_in(recipients)
         ]
     person = matcher.person_of(sender)
@@ -87,8 +79,29 @@ def classify_email(
         return []
     owner_direct = any(matcher.is_owner(a) for a in facts.to + facts.cc)
     status = mass_status or (None if owner_direct else "not-addressed-to-owner")
-    return [Interaction(person=person, kind=Kind.EMAIL_IN, direct=status is None,
-                        status=status or "ok", **common)]
+    return [_mail_interaction(facts, source, when, person, Kind.EMAIL_IN, status)]
+
+
+def _mail_interaction(
+    facts: MailFacts, source: str, at: dt.datetime, person: str, kind: Kind,
+    status: str | None,
+) -> Interaction:
+    """The interaction message ``facts`` is with ``person``, sent ``at``.
+
+    ``status`` is None when it counts as contact, else why it does not.
+    """
+    return Interaction(
+        source=source,
+        uid=facts.uid,
+        person=person,
+        at=at,
+        kind=kind,
+        direct=status is None,
+        thread=facts.thread,
+        subject=facts.subject,
+        message_id=facts.message_id,
+        status=status or "ok",
+    )
 
 
 def _mass_status(facts: MailFacts, recipient_count: int, limits: Thresholds) -> str | None:

@@ -135,7 +135,8 @@ def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[
     link = data.drafts_link
     link_is_url = link.startswith(("https://", "http://"))
 
-    unanswered, rest = [], []
+    unanswered: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
     threshold = village.thresholds.unanswered_checkins
     for s in data.standings:
         mine = [r for r in data.ledger if r.person == s.person.key]

@@ -46,12 +46,14 @@ def read_thresholds(t: TypedTable | None) -> Thresholds:
     if t is None:
         return Thresholds()
     t.check_keys(allowed_keys.THRESHOLDS)
+    defaults = Thresholds()
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Thresholds):
+        default = getattr(defaults, f.name)
         if f.type == "float":
-            values[f.name] = t.number(f.name, f.default)
+            values[f.name] = t.number(f.name, default)
         else:
-            values[f.name] = t.integer(f.name, f.default, low=1)
+            values[f.name] = t.integer(f.name, default, low=1)
     order = ("cooling_after", "cold_after", "lapsed_after")
     for lower, upper in zip(order, order[1:]):
         if values[lower] >= values[upper]:

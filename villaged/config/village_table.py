@@ -26,9 +26,9 @@ def read_village(src: Source, data: dict[str, Any]) -> Village:
     top = TypedTable(src, data, (), "", "the top level")
     top.check_keys(allowed_keys.TOP)
 
-    owner = read_owner(top.table("owner", required=True, example="[owner]"))
+    owner = read_owner(_required_table(top, "owner", example="[owner]"))
     backend = read_backend(
-        top.table("backend", required=True, example='[backend] with kind = "local"')
+        _required_table(top, "backend", example='[backend] with kind = "local"')
     )
     cadences = read_cadences(top.table("cadence"))
     thresholds = read_thresholds(top.table("thresholds"))
@@ -49,3 +49,10 @@ def read_village(src: Source, data: dict[str, Any]) -> Village:
         sync_minutes=sync_minutes,
         config_path=src.path.absolute(),
     )
+
+
+def _required_table(top: TypedTable, name: str, *, example: str) -> TypedTable:
+    """The table ``name`` of ``top``, which must be there."""
+    table = top.table(name, required=True, example=example)
+    assert table is not None  # a missing required table fails in table()
+    return table

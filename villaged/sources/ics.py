@@ -192,7 +192,7 @@ class IcsSource:
                     end: dt.datetime, skipped: Counter[str]) -> list[icalendar.Event]:
         """Expand each UID on its own, so one bad event costs only itself."""
         shared = [c for c in calendar.subcomponents if c.name != "VEVENT"]
-        by_uid: dict[str, list[icalendar.Event]] = {}
+        by_uid: dict[str, list[icalendar.Component]] = {}
         for c in calendar.subcomponents:
             if c.name == "VEVENT":
                 by_uid.setdefault(str(c.get("UID", "")), []).append(c)
@@ -237,7 +237,7 @@ class IcsSource:
             return None
 
 
-def _usable(event: icalendar.Event) -> bool:
+def _usable(event: icalendar.Component) -> bool:
     """False for an event whose times cannot be read (it would break expansion)."""
     if "DTSTART" not in event:
         return False

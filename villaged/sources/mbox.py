@@ -212,6 +212,7 @@ class MboxSource:
                 found, skipped, replace, batch_start = [], Counter(), False, offset
             last_offset = offset
             last_reasons = Counter()
+            reason: str | None
             if not complete:
                 reason = TRUNCATED
             else:
