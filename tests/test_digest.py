@@ -119,7 +119,7 @@ def test_the_digest_for_a_known_village(known):
     assert "Marie Curie" in table and "due 2026-05-27, 180 days overdue" in table
 
     drafts = section(text, "Drafts awaiting your review")
-    assert "checkin for Hedy Lamarr" in drafts
+    assert "check-in for Hedy Lamarr" in drafts
     assert str(v.backend.drafts) in drafts
 
     follow = section(text, "Follow-ups")

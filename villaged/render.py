@@ -14,9 +14,7 @@ from villaged.village import Action, Interaction, PlanItem, Standing, Village
 def via(item: Interaction | None) -> str:
     if item is None:
         return "-"
-    if item.source == "manual":
-        return "logged"
-    return item.kind.label
+    return item.how
 
 
 def _iso(item: Interaction | None) -> str | None:

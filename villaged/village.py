@@ -252,6 +252,11 @@ class Interaction:
     series: str | None = None  # recurring-event UID for meetings
     status: str = "ok"  # ok | bulk | too-many | declined | cancelled | ...
 
+    @property
+    def how(self) -> str:
+        """How the contact happened, in words ("logged" for `villaged log`)."""
+        return "logged" if self.source == "manual" else self.kind.label
+
 
 @dataclass(frozen=True)
 class Standing:

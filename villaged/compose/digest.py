@@ -63,7 +63,7 @@ COLOURS = {
     Temperature.LAPSED: "#c62828",
     Temperature.UNKNOWN: "#9e9e9e",
 }
-VIA = {Kind.EMAIL_IN: "email from them", Kind.EMAIL_OUT: "email to them", Kind.MEETING: "meeting"}
+DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def sparkline(values: Sequence[int]) -> str:
 def _via(item: Interaction | None) -> str:
     if item is None:
         return ""
-    return "logged" if item.source == "manual" else VIA[item.kind]
+    return item.how
 
 
 def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[
             "cadence_mark": min(100, round(village.thresholds.cooling_after / limit * 100)),
         })
 
-    drafts = [{"name": names.get(r.person, r.person), "kind": r.kind, "subject": r.subject,
+    drafts = [{"name": names.get(r.person, r.person), "kind": DRAFT_KINDS.get(r.kind, r.kind), "subject": r.subject,
                "written": day(r.created_at), "this_week": r.week == data.week}
               for r in data.ledger if r.state in OPEN_DRAFT_STATES]
     link = data.drafts_link
