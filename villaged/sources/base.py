@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from villaged.addresses import Matcher
+from villaged.errors import VillagedError
 from villaged.village import Interaction, Thresholds
+
+def unreadable(path: object, what: str, config_key: str, exc: OSError) -> VillagedError:
+    """The user-facing error for a configured mail or calendar path that can't be read."""
+    if isinstance(exc, FileNotFoundError):
+        return VillagedError(f"the {what} {path} is missing",
+                             fix=f"restore it, or remove it from {config_key} in your village config")
+    return VillagedError(f"cannot read the {what} {path}: {exc.strerror or exc}",
+                         fix=f"check the permissions of {path}")
+
 
 Progress = Callable[[int, int], None]  # (done, total) in the source's own unit
 

@@ -30,8 +30,7 @@ import icalendar
 import recurring_ical_events
 
 from villaged.contact import EventFacts, classify_event
-from villaged.errors import VillagedError
-from villaged.sources.base import SyncBatch, SyncContext
+from villaged.sources.base import SyncBatch, SyncContext, unreadable
 from villaged.village import Interaction
 
 try:  # a Google export may name its zone only in X-WR-TIMEZONE
@@ -96,14 +95,8 @@ class IcsSource:
     def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         try:
             data = self.path.read_bytes()
-        except FileNotFoundError as exc:
-            raise VillagedError(
-                f"the calendar file {self.path} is missing",
-                fix="restore it, or remove it from backend.calendars in your village config",
-            ) from exc
         except OSError as exc:
-            raise VillagedError(f"cannot read the calendar file {self.path}: {exc.strerror}",
-                                fix=f"check the permissions of {self.path}") from exc
+            raise unreadable(self.path, "calendar file", "backend.calendars", exc) from exc
         digest = hashlib.sha256(data).hexdigest()
         first, last = self.window(ctx)
         if cursor and cursor.get("version") != CURSOR_VERSION:

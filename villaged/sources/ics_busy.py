@@ -21,6 +21,7 @@ import recurring_ical_events
 
 from villaged.addresses import normalize
 from villaged.errors import VillagedError
+from villaged.sources.base import unreadable
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,7 @@ def _read(path: Path) -> list[icalendar.Calendar]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise VillagedError(f"cannot read the calendar {path}: {exc.strerror or exc}",
-                            fix="check [backend] calendars in the config") from exc
+        raise unreadable(path, "calendar", "backend.calendars", exc) from exc
     try:
         return list(icalendar.Calendar.from_ical(data, multiple=True))
     except ValueError as exc:

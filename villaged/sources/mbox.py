@@ -28,9 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from villaged.errors import VillagedError
 from villaged.mailparse import classify_block, header_end
-from villaged.sources.base import SyncBatch, SyncContext
+from villaged.sources.base import SyncBatch, SyncContext, unreadable
 from villaged.village import Interaction
 
 log = logging.getLogger(__name__)
@@ -164,14 +163,8 @@ class MboxSource:
     def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         try:
             f = open(self.path, "rb")
-        except FileNotFoundError as exc:
-            raise VillagedError(
-                f"the mbox file {self.path} is missing",
-                fix="restore it, or remove it from backend.mail in your village config",
-            ) from exc
         except OSError as exc:
-            raise VillagedError(f"cannot read the mbox file {self.path}: {exc.strerror}",
-                                fix=f"check the permissions of {self.path}") from exc
+            raise unreadable(self.path, "mbox file", "backend.mail", exc) from exc
         with f:
             yield from self._sync(f, cursor, ctx)
 
