@@ -7,6 +7,7 @@ Google backend run the very same round.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +17,17 @@ from villaged.sources.base import Source
 from villaged.village import LocalBackend, Village
 
 Interval = tuple[dt.datetime, dt.datetime]
+
+
+def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
+    """Busy intervals sorted, with overlapping and touching ones joined."""
+    merged: list[Interval] = []
+    for first, last in sorted(intervals):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 class BackendIO(Protocol):

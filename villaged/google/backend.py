@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from villaged.backends import Interval, merge_intervals
 from villaged.errors import TransientError
 from villaged.google.api import GoogleApi, RetryPolicy
 from villaged.google.auth import load_credentials, saver, token_store_for
@@ -29,7 +30,6 @@ from villaged.village import GoogleBackend, Village
 
 log = logging.getLogger(__name__)
 
-Interval = tuple[dt.datetime, dt.datetime]
 SEND_ATTEMPTS = 3
 
 
@@ -51,12 +51,8 @@ class GoogleIO:
                          on_refresh=saver(store))
 
     @cached_property
-    def _outbox(self) -> GmailOutbox:
-        return GmailOutbox(self.api)
-
-    @property
     def outbox(self) -> Outbox:
-        return _LazyOutbox(self)
+        return GmailOutbox(lambda: self.api)
 
     def sources(self) -> list[Source]:
         owner = self.village.owner
@@ -83,7 +79,7 @@ class GoogleIO:
                 finish = parse_start({"dateTime": slot.get("end")}, dt.timezone.utc)
                 if begin and finish and finish > begin:
                     intervals.append((max(begin, start), min(finish, end)))
-        return _merge(intervals)
+        return merge_intervals(intervals)
 
     def deliver_digest(self, message: EmailMessage) -> str:
         """Send the digest to the owner's own address; refuse anything else."""
@@ -114,39 +110,6 @@ class GoogleIO:
             fields="messages(id)"))
         hits = answer.get("messages") or []
         return str(hits[0]["id"]) if hits else None
-
-
-class _LazyOutbox:
-    """The outbox, without touching Google until a draft is read or written."""
-
-    def __init__(self, io: GoogleIO) -> None:
-        self._io = io
-
-    @property
-    def name(self) -> str:
-        return "gmail-drafts"
-
-    @property
-    def drafts_link(self) -> str:
-        from villaged.google.drafts import DRAFTS_LINK
-
-        return DRAFTS_LINK
-
-    def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
-        return self._io._outbox.put(key, message, thread)
-
-    def existing(self) -> dict[str, str]:
-        return self._io._outbox.existing()
-
-
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for begin, finish in sorted(intervals):
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
-        else:
-            merged.append((begin, finish))
-    return merged
 
 
 def _rfc3339(when: Any) -> str:

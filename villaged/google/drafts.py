@@ -22,6 +22,7 @@ import base64
 import logging
 import re
 import time
+from functools import cached_property
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -62,12 +63,20 @@ def key_of(message: Any) -> str | None:
 
 
 class GmailOutbox:
-    def __init__(self, api: GoogleApi, clock: Callable[[], float] = time.monotonic) -> None:
-        self.api = api
+    """Gmail Drafts. ``connect`` is called on first use, so building one never
+    touches Google (a round reads ``drafts_link`` before anything else)."""
+
+    def __init__(self, connect: Callable[[], GoogleApi],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._connect = connect
         self._clock = clock
         self._keys: dict[str, str | None] = {}  # draft message id → key (None: not villaged's)
         self._snapshot: dict[str, str] = {}  # key → draft id, as last seen
         self._snapshot_at: float | None = None
+
+    @cached_property
+    def api(self) -> GoogleApi:
+        return self._connect()
 
     @property
     def name(self) -> str:

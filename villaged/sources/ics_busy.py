@@ -20,12 +20,12 @@ import icalendar
 import recurring_ical_events
 
 from villaged.addresses import normalize
+from villaged.backends import Interval, merge_intervals
 from villaged.errors import VillagedError
 from villaged.sources.base import unreadable
 
 log = logging.getLogger(__name__)
 
-Interval = tuple[dt.datetime, dt.datetime]
 
 
 def calendar_files(paths: Iterable[Path]) -> list[Path]:
@@ -55,7 +55,7 @@ def busy_intervals(
                 interval = event_busy(event, owner, tz)
                 if interval and interval[0] < end and start < interval[1]:
                     found.append(interval)
-    return merge(found)
+    return merge_intervals(found)
 
 
 def event_busy(event: icalendar.Event, owner: set[str], tz: ZoneInfo) -> Interval | None:
@@ -99,16 +99,6 @@ def _aware(when: dt.date | dt.datetime, tz: ZoneInfo) -> dt.datetime:
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     return when.astimezone(dt.timezone.utc)
-
-
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for first, last in sorted(intervals):
-        if merged and first <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
 
 
 def _read(path: Path) -> list[icalendar.Calendar]:
