@@ -40,7 +40,7 @@ def sync(c: Context) -> None:
     from villaged.service.round import sync_sources
 
     village = c.village()
-    with c.store() as store:
+    with c.writing_store("sync") as store:
         report = sync_sources(village, store, open_backend(village, c.state_dir), c.now,
                               progress_bar("scanning"))
     click.echo(render.sync_text(report))
@@ -72,7 +72,7 @@ def _round(c: Context, draft: bool) -> Any:
     from villaged.service.round import run_round
 
     village = c.village()
-    with c.store() as store:
+    with c.writing_store("draft" if draft else "plan") as store:
         result = run_round(village, store, open_backend(village, c.state_dir), c.now,
                            draft=draft, progress=progress_bar("scanning"))
     return village, result
@@ -119,7 +119,7 @@ def log_cmd(c: Context, person: str, on: dt.datetime | None, note: str, give: st
     village = c.village()
     who = find_person(village, person)
     day = on.date() if on else c.now.astimezone(village.owner.timezone).date()
-    with c.store() as store:
+    with c.writing_store("log") as store:
         if give:
             log_give(store, village, who, day, give)
             click.echo(f"recorded: you gave {who.name} '{give}' on {day}")

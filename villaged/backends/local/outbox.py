@@ -1,16 +1,18 @@
 """Drafts as files in a Maildir folder, flagged D, for mutt, neomutt and Thunderbird.
 
-Writes go through mailbox.Maildir (tmp/ then rename), so a crash never
-leaves half a draft in cur/.
+Writes go through maildir_write (tmp/ then rename, 0600), so a crash never
+leaves half a draft in cur/, and a half-written file villaged left in tmp/
+is cleaned up by the next write.
 """
 
 from __future__ import annotations
 
-import mailbox
+import os
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from villaged.backends.local.maildir_write import write_message
 from villaged.domain.village import KEY_HEADER
 
 
@@ -26,31 +28,39 @@ class MaildirOutbox:
     def drafts_link(self) -> str:
         return str(self.folder)
 
-    def _box(self) -> mailbox.Maildir:
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        return mailbox.Maildir(self.folder, factory=None, create=True)
-
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         found = self.existing().get(key)
         if found:
             return found
-        draft = mailbox.MaildirMessage(message)
-        draft.set_subdir("cur")
-        draft.set_flags("D")
-        return self._box().add(draft)
+        return write_message(self.folder, message.as_bytes(), "cur", "2,D", "drafts folder")
 
     def existing(self) -> dict[str, str]:
-        if not self.folder.exists():
-            return {}
-        box = self._box()
+        """Key → draft id of every villaged draft in cur/ and new/ (none if the folder,
+        or its subfolders, do not exist yet: a dry run creates nothing)."""
         parser = BytesHeaderParser()
         found: dict[str, str] = {}
-        for draft_id in box.keys():  # noqa: SIM118 - a Maildir iterates messages, not keys
+        for sub in ("new", "cur"):
             try:
-                with box.get_file(draft_id) as f:
-                    key = parser.parse(f).get(KEY_HEADER)  # type: ignore[arg-type]
-            except (FileNotFoundError, KeyError):
-                continue  # the owner deleted or moved it while we looked
-            if key:
-                found[str(key).strip()] = draft_id
+                entries = list(os.scandir(self.folder / sub))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    with open(entry.path, "rb") as f:
+                        key = parser.parse(f).get(KEY_HEADER)
+                except (FileNotFoundError, IsADirectoryError):
+                    continue  # the owner deleted or moved it while we looked
+                if key:
+                    found[str(key).strip()] = _draft_id(entry.name)
         return found
+
+
+def _draft_id(filename: str) -> str:
+    """The Maildir key: the file name without its ``:2,FLAGS`` info."""
+    for sep in (":2,", "!2,"):
+        at = filename.find(sep)
+        if at >= 0:
+            return filename[:at]
+    return filename
