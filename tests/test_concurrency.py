@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from email.parser import BytesHeaderParser
-from pathlib import Path
 
 import pytest
 

@@ -27,8 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
+from villaged.core import recurrence
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.village import Interaction
 from villaged.ports.source import SyncBatch, SyncContext, unreadable
@@ -174,7 +174,9 @@ class IcsSource:
         recurring = {str(c.get("UID", "")) for c in kept if c.name == "VEVENT"
                      and ("RRULE" in c or "RDATE" in c or "RECURRENCE-ID" in c)}
         try:
-            occurrences = list(recurring_ical_events.of(calendar).between(start, end))
+            expansion = recurrence.expand(calendar, start, end, self.name)
+            occurrences = expansion.occurrences
+            skipped.update(expansion.skipped)
         except Exception as exc:
             log.warning("%s: expanding event by event after %s", self.name,
                         type(exc).__name__)
@@ -185,22 +187,16 @@ class IcsSource:
     def _one_by_one(self, calendar: icalendar.Calendar, start: dt.datetime,
                     end: dt.datetime, skipped: Counter[str]) -> list[icalendar.Event]:
         """Expand each UID on its own, so one bad event costs only itself."""
-        shared = [c for c in calendar.subcomponents if c.name != "VEVENT"]
-        by_uid: dict[str, list[icalendar.Component]] = {}
-        for c in calendar.subcomponents:
-            if c.name == "VEVENT":
-                by_uid.setdefault(str(c.get("UID", "")), []).append(c)
         result: list[icalendar.Event] = []
-        for uid, events in by_uid.items():
-            single = icalendar.Calendar()
-            for key, value in calendar.items():
-                single.add(key, value)
-            single.subcomponents = shared + events
+        for single in recurrence.by_uid(calendar):
             try:
-                result.extend(recurring_ical_events.of(single).between(start, end))
+                expansion = recurrence.expand(single, start, end, self.name)
             except Exception as exc:
-                log.warning("%s: skipping event %s (%s)", self.name, uid, type(exc).__name__)
+                log.warning("%s: skipping a broken event (%s)", self.name, type(exc).__name__)
                 skipped[BROKEN_EVENT] += 1
+                continue
+            result.extend(expansion.occurrences)
+            skipped.update(expansion.skipped)
         return result
 
     def _facts(self, occurrence: icalendar.Event, recurring: set[str]) -> EventFacts | None:

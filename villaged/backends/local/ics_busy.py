@@ -17,8 +17,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
+from villaged.core import recurrence
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import VillagedError
 from villaged.ports.backend import Interval, merge_intervals
@@ -51,7 +51,7 @@ def busy_intervals(
     found: list[Interval] = []
     for path in calendar_files(paths):
         for calendar in _read(path):
-            for event in recurring_ical_events.of(calendar).between(start, end):
+            for event in recurrence.expand(calendar, start, end, str(path)).occurrences:
                 interval = event_busy(event, owner, tz)
                 if interval and interval[0] < end and start < interval[1]:
                     found.append(interval)

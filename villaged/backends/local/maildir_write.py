@@ -86,7 +86,7 @@ def write_message(folder: Path, data: bytes, subdir: str, info: str, what: str) 
 def clean_stale_tmp(folder: Path, now: float | None = None) -> list[str]:
     """Remove villaged's own half-written files from ``folder/tmp``; return their names."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder / "tmp"))
     except OSError:
