@@ -47,7 +47,8 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
     where = path.parent
     keep = (f"do not delete or move {path.name}: besides what `villaged sync` reads back "
             f"from your mail, it holds {IRREPLACEABLE}, which mail cannot rebuild")
-    if code == SQLITE_FULL or "database or disk is full" in text:
+    if code == SQLITE_FULL or "database or disk is full" in text or (
+            code == SQLITE_IOERR and _nearly_full(where)):
         return StoreError(
             f"the disk holding the state directory {where} is full; nothing was written "
             "(the unfinished change was rolled back)",
@@ -67,14 +68,7 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
                 f"checks it; {keep}", kind="cantopen")
     if code in (SQLITE_CORRUPT, SQLITE_NOTADB) or "malformed" in text \
             or "not a database" in text:
-        return StoreError(
-            f"the state database {path} is damaged: {text}",
-            fix=f"first keep a copy (`cp {path} {path}.damaged`), then try to save it: "
-                f"`sqlite3 {path} .recover | sqlite3 {where}/recovered.sqlite3`, and if "
-                "`sqlite3 recovered.sqlite3 'PRAGMA quick_check'` says ok, move it in place "
-                f"of {path.name}. Only as a last resort move it aside and run `villaged sync`: "
-                f"mail rebuilds the interactions, but {IRREPLACEABLE} would be lost "
-                "(villaged could then draft again what it drafted this week)", kind="corrupt")
+        return corrupt_error(path, text)
     if code == SQLITE_IOERR or "disk I/O error" in text:
         return StoreError(
             f"reading or writing the state database {path} failed: {text}",
@@ -87,6 +81,34 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
             kind="busy")
     return StoreError(f"the state database {path} failed: {text}",
                       fix=f"run `villaged doctor`; {keep}", kind="other")
+
+
+def corrupt_error(path: Path, text: str) -> StoreError:
+    """A damaged database: keep a copy, try to recover; say what a rebuild would lose."""
+    where = path.parent
+    return StoreError(
+        f"the state database {path} is damaged: {text}",
+        fix=f"stop villaged; first keep a copy (`cp {path} {path}.damaged`), then try to "
+            f"save it: `sqlite3 {path} .recover | sqlite3 {where}/recovered.sqlite3`, and if "
+            "`sqlite3 recovered.sqlite3 'PRAGMA quick_check'` says ok, move it in place of "
+            f"{path.name}. Only as a last resort move it aside and run `villaged sync`: mail "
+            f"rebuilds the interactions, but {IRREPLACEABLE} would be lost (villaged could "
+            "then draft again what it drafted this week)", kind="corrupt")
+
+
+def free_bytes(where: Path) -> int | None:
+    try:
+        st = os.statvfs(where)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def _nearly_full(where: Path) -> bool:
+    """A write that failed as an "I/O error" on a disk with no room left (SQLite says
+    so when growing its -shm file fails) is a full disk."""
+    free = free_bytes(where)
+    return free is not None and free < 1024 * 1024
 
 
 class GuardedCursor(sqlite3.Cursor):

@@ -9,8 +9,10 @@ lock can only belong to a runner that died mid-job: the job runs again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +24,7 @@ LOCK_NAME = "run.lock"
 
 @contextlib.contextmanager
 def hold(state_dir: Path, wait: float = 1.0) -> Iterator[None]:
-    path = state_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = _open_lock(state_dir / LOCK_NAME)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -41,8 +42,7 @@ def hold(state_dir: Path, wait: float = 1.0) -> Iterator[None]:
                             "`systemctl --user stop villaged` or `systemctl --user stop "
                             "villaged.timer`") from None
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _write_pid(fd, f"{os.getpid()}\n")
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -64,6 +64,31 @@ def holder(state_dir: Path) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+def _open_lock(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        from villaged.store import DB_NAME
+        from villaged.store_errors import translate
+
+        # the same clear message (and harmless fix) the database would give
+        raise translate(sqlite3.OperationalError(
+            "attempt to write a readonly database" if exc.errno in (errno.EROFS, errno.EACCES,
+                                                                     errno.EPERM)
+            else f"unable to open database file ({exc.strerror})"),
+            path.parent / DB_NAME) from exc
+
+
+def _write_pid(fd: int, text: str) -> None:
+    """Say who holds the lock (a courtesy for the loser's message: the flock is what
+    counts, so a full disk that cannot take these bytes changes nothing)."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
+    except OSError:
+        pass
 
 
 def _read_pid(fd: int) -> int | None:
@@ -105,8 +130,7 @@ def writer(state_dir: Path, what: str, wait: float | None = None) -> Iterator[No
     Raises Busy (exit 2: the holder's pid and what it is doing) if it stays taken.
     """
     wait = default_wait() if wait is None else wait
-    path = state_dir / WRITE_LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = _open_lock(state_dir / WRITE_LOCK_NAME)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -124,8 +148,7 @@ def writer(state_dir: Path, what: str, wait: float | None = None) -> Iterator[No
                             "if that pid is not a villaged process, `villaged doctor` "
                             "says who holds the lock") from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {what}\n".encode(), 0)
+        _write_pid(fd, f"{os.getpid()} {what}\n")
         yield
     finally:
         os.close(fd)  # releases the lock
