@@ -171,8 +171,8 @@ def test_damaged_pages_are_one_message_that_keeps_a_copy_first(tmp_path):
         data[at:at + 200] = os.urandom(200)
     db.write_bytes(bytes(data))
     for args in (("status",), ("draft",), ("run", "--once"), ("sync",)):
-        err = clear_error(village.cli(TUESDAY, *args), "damaged", ".recover", "cp ",
-                          damaged=True)
+        clear_error(village.cli(TUESDAY, *args), "damaged", ".recover", "cp ",
+                    damaged=True)
     doctor = village.cli(TUESDAY, "doctor")
     assert "damaged" in doctor.stdout and "Traceback" not in doctor.stdout + doctor.stderr
     assert "last resort" in doctor.stdout
