@@ -26,7 +26,7 @@ from villaged.compose.headers import address, message_id_for, one_line
 from villaged.compose.templating import render
 from villaged.core.assess import village_map
 from villaged.core.giveback import GiveBack
-from villaged.core.invitations import SERIES_DECLINED
+from villaged.core.invitations import CALENDAR_UNREADABLE, SERIES_DECLINED
 from villaged.core.plan import unanswered_checkins
 from villaged.domain.village import (
     KEY_HEADER,
@@ -205,6 +205,9 @@ def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[
                      for (w, _), a, b in zip(trend, warm, overdue)],
         },
         "declined": declined,
+        "calendar_notes": sorted({i.reason.removeprefix("no invitation: ")
+                                  for i in data.plan
+                                  if isinstance(i, Skip) and i.guard == CALENDAR_UNREADABLE}),
         "colours": {t.value: c for t, c in COLOURS.items()},
     }
 

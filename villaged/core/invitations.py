@@ -64,6 +64,7 @@ FAILED_STATUSES = frozenset({"declined", "cancelled"})
 PINNING_PARTS = ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")
 
 SERIES_DECLINED = "series-declined"
+CALENDAR_UNREADABLE = "invite-calendar-unreadable"
 INVITE_GUARDS = frozenset({
     "invite-pending", "invite-drafted-this-week", "invite-cooldown", "invite-sent",
     SERIES_DECLINED, "series-exists", "invite-meeting-scheduled", "invite-no-slot",
@@ -227,8 +228,12 @@ def plan_invitations(
     busy: Sequence[Interval],
     now: dt.datetime,
     week: str,
+    busy_problem: str | None = None,
 ) -> list[PlanItem]:
     """An invite Action or a Skip for each person with an agreement, in config order.
+
+    ``busy_problem`` says why the busy times are unknown (an unreadable
+    calendar): an invitation that needs a free slot is then skipped with it.
 
     People with ``do_not_draft`` or a pause are left out entirely: the
     check-in guard already says why they get nothing.
@@ -241,7 +246,7 @@ def plan_invitations(
         if person.paused_until and person.paused_until >= today:
             continue
         items.append(invitation_for(village, person, person.agreement, interactions,
-                                    ledger, busy, now, week))
+                                    ledger, busy, now, week, busy_problem))
     return items
 
 
@@ -254,6 +259,7 @@ def invitation_for(
     busy: Sequence[Interval],
     now: dt.datetime,
     week: str,
+    busy_problem: str | None = None,
 ) -> PlanItem:
     tz = village.owner.timezone
 
@@ -308,6 +314,9 @@ def invitation_for(
                         f"accept); villaged asks again after {day(when + cooldown)}",
                         "invite-sent")
 
+    if busy_problem is not None:
+        return skip(f"villaged cannot tell when you are free: {busy_problem}; the invitation "
+                    "waits until the calendar can be read", CALENDAR_UNREADABLE)
     slot = first_slot(village, agreement, busy, now)
     if slot is None:
         return skip(f"no free {agreement.duration_minutes}-minute slot within your preferred "

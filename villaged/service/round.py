@@ -18,7 +18,7 @@ from villaged.core.invitations import busy_window
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
 from villaged.domain.village import Action, DraftRecord, DraftState, PlanItem, Standing, Village
-from villaged.ports.backend import BackendIO
+from villaged.ports.backend import BackendIO, CalendarUnreadable, Interval
 from villaged.ports.outbox import reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
 from villaged.service.sync import SyncReport, sync_all
@@ -80,10 +80,18 @@ def run_round(
     result.reconciled = reconcile_ledger(store, io, now)
     interactions = store.interactions()
     result.standings = assess(village, interactions, now)
-    # busy times only matter when someone has an agreement (an invitation needs a slot)
-    busy = io.busy(*busy_window(village, now)) if any(p.agreement for p in village.people) else []
+    # busy times only matter when someone has an agreement (an invitation needs a slot);
+    # an unreadable calendar costs only the invitations (the plan says why), not the round
+    busy: list[Interval] = []
+    busy_problem = None
+    if any(p.agreement for p in village.people):
+        try:
+            busy = io.busy(*busy_window(village, now))
+        except CalendarUnreadable as exc:
+            log.warning("busy times unknown, no invitations this round: %s", exc.message)
+            busy_problem = exc.message
     result.plan = plan(village, result.standings, interactions, store.ledger(), busy, now,
-                       result.week)
+                       result.week, busy_problem)
     store.put_snapshot(result.week, now, counts(result.standings))
     if draft:
         result.interrupted = not write_drafts(village, store, io, result, now, stop)
