@@ -171,9 +171,11 @@ class Thresholds:
     ``lapsed_after``, lapsed beyond.
     """
 
-    cooling_after: float = setting(1.0, low=0.1, high=100)
-    cold_after: float = setting(1.5, low=0.1, high=100)
-    lapsed_after: float = setting(3.0, low=0.1, high=100)
+    cooling_after: float = setting(1.0, low=0.1, high=100,
+                                   doc="Warm up to this many cadences since contact.")
+    cold_after: float = setting(1.5, low=0.1, high=100, doc="Cooling up to this many.")
+    lapsed_after: float = setting(3.0, low=0.1, high=100,
+                                  doc="Cold up to this many; lapsed beyond.")
     min_gap_days: int = setting(7, low=1, high=365,
                                 doc="Never draft within this many days of contact.")
     double_text_days: int = setting(21, low=1, high=365,
@@ -222,7 +224,10 @@ class BackendSettings(Protocol):
 class Village:
     owner: Owner = setting(required=True, doc="You.")
     people: tuple[Person, ...] = setting(key="person", required=True)
-    backend: BackendSettings = setting(custom=True, required=True)
+    backend: BackendSettings = setting(
+        custom=True, required=True,
+        doc="Where villaged reads your mail and calendar, and where it writes drafts. "
+        "villaged only ever writes DRAFTS: it never sends mail to anyone.")
     cadences: dict[Role, int] = setting(
         key="cadence", custom=True, low=1, high=3650, factory=lambda: dict(DEFAULT_CADENCE_DAYS),
         doc="How often, in days, you want real contact with each role. "

@@ -18,9 +18,17 @@ TOKEN_STORES = ("keyring", "file", "systemd-credential")
 
 @dataclass(frozen=True)
 class GoogleBackend:
+    """[backend.google]: Gmail and Google Calendar.
+
+    With kind = "google", villaged reads Gmail and Google Calendar instead and
+    writes drafts into Gmail; mail, calendars and drafts above are then not
+    needed. Bring your own OAuth client (a "Desktop app" client from the Google
+    Cloud console), then uncomment this table:
+    """
+
     client_secrets: Path | None = setting(
         None, example='"~/.config/villaged/client_secret.json"',
-        doc='Your own OAuth client: a "Desktop app" client from the Google Cloud console.')
+        doc="The OAuth client's JSON file, downloaded from the console.")
     token_store: str = setting("keyring", choices=TOKEN_STORES,
                                doc='Where the grant is kept: "keyring", "file" or "systemd-credential".')
     gmail_endpoint: str | None = setting(
@@ -32,7 +40,7 @@ class GoogleBackend:
     calendars: tuple[str, ...] = setting(("primary",), nonempty=True, doc="Calendar ids to read.")
     quota_units_per_minute: int = setting(
         6000, low=1, high=15000,
-        doc="Gmail API units villaged spends per minute at most (Gmail allows 15000 per user).")
+        doc="At most this many Gmail API units a minute; Gmail allows 15000 per user.")
 
     kind: str = "google"
 
