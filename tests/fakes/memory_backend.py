@@ -176,6 +176,16 @@ class MemoryOutbox:
                 found.setdefault(key, draft_id)
         return found
 
+    def seen(self) -> list[Any]:
+        from email.utils import getaddresses
+
+        from villaged.ports.outbox import DraftSeen
+
+        return [DraftSeen(draft_id, str(d.get(KEY_HEADER, "")).strip() or None,
+                          str(d.get("Message-ID", "")).strip() or None,
+                          tuple(a for _, a in getaddresses([str(v) for v in d.get_all("To", [])])))
+                for draft_id, d in self.drafts.items()]
+
     def discard(self, draft_id: str) -> None:
         """The owner deletes a draft."""
         del self.drafts[draft_id]

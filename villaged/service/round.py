@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from villaged.compose.checkin import compose_checkin
+from villaged.compose.headers import message_id_for
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.core.assess import assess, counts
@@ -19,7 +20,7 @@ from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
 from villaged.domain.village import Action, DraftRecord, DraftState, PlanItem, Standing, Village
 from villaged.ports.backend import BackendIO, CalendarUnreadable, Interval
-from villaged.ports.outbox import reconcile
+from villaged.ports.outbox import drafts_seen, reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
 from villaged.service.sync import SyncReport, sync_all
 from villaged.store import Store
@@ -46,12 +47,18 @@ def sync_sources(village: Village, store: Store, io: BackendIO, now: dt.datetime
     return sync_all(store, io.sources(), ctx)
 
 
-def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime) -> list[tuple[str, DraftState]]:
-    """Bring open ledger rows in line with what is really in the drafts folder."""
+def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime,
+                     village: Village | None = None) -> list[tuple[str, DraftState]]:
+    """Bring open ledger rows in line with what is really in the drafts folder
+    (an edited draft is recognised even when its key header is gone: see reconcile)."""
     open_rows = [r for r in store.ledger() if r.state.value in ("creating", "created", "pending")]
     if not open_rows:
         return []
-    changes = reconcile(open_rows, io.outbox.existing(), store.interactions())
+    addresses = {p.key: p.emails for p in village.people} if village else {}
+    owner = village.owner.address if village else ""
+    message_ids = {r.key: message_id_for(r.key, owner) for r in open_rows} if village else {}
+    changes = reconcile(open_rows, drafts_seen(io.outbox), store.interactions(),
+                        addresses, message_ids)
     done = []
     for row, state, draft_id in changes:
         if row.state is DraftState.CREATING and draft_id is None:
@@ -77,7 +84,7 @@ def run_round(
     result = RoundResult(week=iso_week(now, village), drafts_link=io.outbox.drafts_link)
     if sync:
         result.sync = sync_sources(village, store, io, now, progress)
-    result.reconciled = reconcile_ledger(store, io, now)
+    result.reconciled = reconcile_ledger(store, io, now, village)
     interactions = store.interactions()
     result.standings = assess(village, interactions, now)
     # busy times only matter when someone has an agreement (an invitation needs a slot);

@@ -7,13 +7,16 @@ is cleaned up by the next write.
 
 from __future__ import annotations
 
+import email.policy
 import os
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from pathlib import Path
 
 from villaged.backends.local.maildir_write import write_message
 from villaged.domain.village import KEY_HEADER
+from villaged.ports.outbox import DraftSeen
 
 
 class MaildirOutbox:
@@ -37,11 +40,20 @@ class MaildirOutbox:
     def existing(self) -> dict[str, str]:
         """Key → draft id of every villaged draft in cur/ and new/ (none if the folder,
         or its subfolders, do not exist yet: a dry run creates nothing)."""
-        parser = BytesHeaderParser()
         found: dict[str, str] = {}
+        for draft in self.seen():
+            if draft.key:
+                found.setdefault(draft.key, draft.draft_id)
+        return found
+
+    def seen(self) -> list[DraftSeen]:
+        """Every draft file in cur/ and new/, with what reconcile needs to recognise one
+        a mail client rewrote (a new file; the key header perhaps gone)."""
+        parser = BytesHeaderParser(policy=email.policy.compat32)
+        drafts: list[DraftSeen] = []
         for sub in ("new", "cur"):
             try:
-                entries = list(os.scandir(self.folder / sub))
+                entries = sorted(os.scandir(self.folder / sub), key=lambda e: e.name)
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in entries:
@@ -49,12 +61,15 @@ class MaildirOutbox:
                     continue
                 try:
                     with open(entry.path, "rb") as f:
-                        key = parser.parse(f).get(KEY_HEADER)
+                        headers = parser.parse(f)
                 except (FileNotFoundError, IsADirectoryError):
                     continue  # the owner deleted or moved it while we looked
-                if key:
-                    found[str(key).strip()] = _draft_id(entry.name)
-        return found
+                key = str(headers.get(KEY_HEADER, "") or "").strip() or None
+                message_id = str(headers.get("Message-ID", "") or "").strip() or None
+                recipients = tuple(a for _, a in getaddresses(
+                    [str(v) for v in headers.get_all("To", []) + headers.get_all("Cc", [])]) if a)
+                drafts.append(DraftSeen(_draft_id(entry.name), key, message_id, recipients))
+        return drafts
 
 
 def _draft_id(filename: str) -> str:
