@@ -14,6 +14,7 @@ the holder's pid and a fix; never a traceback.
 from __future__ import annotations
 
 import collections
+import os
 import subprocess
 import sys
 import time
@@ -130,28 +131,27 @@ def test_every_writing_command_against_every_other_on_the_google_backend(tmp_pat
 
 
 def test_a_loser_that_cannot_wait_exits_2_with_the_holders_pid_and_a_fix(tmp_path):
+    from villaged.service import runlock
+
     village = Village(tmp_path / "v", people=3)
     village.state.mkdir(parents=True, exist_ok=True)
-    # a drafting round that takes its time (3 drafts, 5 s each) holds the write lock
-    slow = subprocess.Popen(village.argv(TUESDAY, "run", "--once"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=clean_env({"VILLAGED_TEST_DRAFT_DELAY": "5"}))
-    try:
-        deadline = time.monotonic() + 30
-        from villaged.service.runlock import writing_now
-
-        while writing_now(village.state) is None:
-            assert time.monotonic() < deadline and slow.poll() is None
-            time.sleep(0.05)
+    # this process plays a `villaged draft` that is busy writing
+    with runlock.writer(village.state, "draft"):
         for args in (("draft",), ("sync",), ("log", "Mentor Number1"), ("digest",),
-                     ("run", "--once")):
+                     ("run", "--once"), ("plan",)):
             quick = village.cli(TUESDAY, *args, env={"VILLAGED_LOCK_WAIT": "0.2"})
             assert quick.returncode == 2, (args, quick.stderr)
-            assert f"(pid {slow.pid})" in quick.stderr, quick.stderr
+            assert f"`villaged draft` (pid {os.getpid()})" in quick.stderr, quick.stderr
             assert "fix:" in quick.stderr and "Traceback" not in quick.stderr
         # `status` only reads: it is never turned away
         assert village.cli(TUESDAY, "status").returncode == 0
-    finally:
-        slow.communicate(timeout=60)
+        assert village.draft_keys() == []
+    # a loser that waits long enough gets its turn
+    slow = subprocess.Popen(village.argv(TUESDAY, "draft"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO, env=clean_env())
+    with runlock.writer(village.state, "sync"):
+        time.sleep(1.0)
+        assert slow.poll() is None  # still waiting for the lock
+    slow.communicate(timeout=120)
     assert slow.returncode == 0
     assert len(village.draft_keys()) == 3
