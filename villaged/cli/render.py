@@ -59,15 +59,23 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def status_table(village: Village, standings: Sequence[Standing]) -> str:
+def status_table(village: Village, standings: Sequence[Standing], now: dt.datetime) -> str:
     tz = village.owner.timezone
 
     def day(when: dt.datetime | None) -> str:
         return when.astimezone(tz).date().isoformat() if when else "never"
 
+    today = now.astimezone(tz).date()
+
+    def temperature(s: Standing) -> str:
+        paused = s.person.paused_until
+        if paused and paused >= today:
+            return f"{s.temperature.value}, paused to {paused.isoformat()}"
+        return s.temperature.value
+
     rows = [[s.person.name, s.person.role.label,
              day(s.last_contact.at if s.last_contact else None), via(s.last_contact),
-             s.due.isoformat() if s.due else "-", s.temperature.value]
+             s.due.isoformat() if s.due else "-", temperature(s)]
             for s in standings]
     return table(rows, ["person", "role", "last contact", "via", "due", "temperature"])
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,9 @@ import click
 
 from villaged.cli import render
 from villaged.cli.context import Context, friendly, pass_context, progress_bar
-from villaged.domain.addresses import find_person
+from villaged.cli.dates import past_day
 from villaged.domain.errors import VillagedError
+from villaged.domain.lookup import find_person
 
 
 @click.command()
@@ -54,15 +55,17 @@ def status(c: Context, as_json: bool) -> None:
     """Where each relationship stands."""
     from villaged.cli.service_text import service_text
     from villaged.core.assess import assess
+    from villaged.core.pauses import with_snoozes
 
     village = c.village()
     with c.store() as store:
+        village = with_snoozes(village, store.snoozes())
         standings = assess(village, store.interactions(), c.now)
         service = service_text(village, store, c.now, c.state_dir)
     if as_json:
         click.echo(json.dumps([render.standing_json(s) for s in standings], indent=2))
         return
-    click.echo(render.status_table(village, standings))
+    click.echo(render.status_table(village, standings, c.now))
     click.echo("\n" + render.village_map_text(village))
     click.echo("\n" + service)
 
@@ -106,25 +109,47 @@ def draft(c: Context) -> None:
 
 
 @click.command(name="log")
-@click.argument("person")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Day of the contact (default today).")
+@click.argument("person", required=False)
+@click.option("--date", "on", default="today", show_default=True,
+              help="Day of the contact: 2026-11-20, today, yesterday, a weekday name or -3d.")
 @click.option("--note", default="", help="What happened, e.g. 'hallway chat at ASCO'.")
 @click.option("--give", default=None, help="Something you did for them (not a contact).")
+@click.option("--undo", is_flag=True, help="Remove the last entry logged by hand.")
+@click.option("--yes", is_flag=True, help="With --undo: do not ask for confirmation.")
 @pass_context
 @friendly
-def log_cmd(c: Context, person: str, on: dt.datetime | None, note: str, give: str | None) -> None:
+def log_cmd(c: Context, person: str | None, on: str, note: str, give: str | None, undo: bool,
+            yes: bool) -> None:
     """Record an offline contact, or with --give something you did for them."""
+    from villaged.cli.person import describe_entry
     from villaged.service.manual import log_contact, log_give
 
     village = c.village()
+    if undo:
+        with c.store() as store:
+            entry = store.last_manual()
+            if entry is None:
+                raise VillagedError("nothing has been logged by hand yet", fix="nothing to undo")
+            name = next((p.name for p in village.people if p.key == entry.person), entry.person)
+            what = describe_entry(entry, name)
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise VillagedError(f"--undo would remove: {what}",
+                                        fix="add --yes to confirm when not on a terminal")
+                click.confirm(f"remove {what}?", abort=True)
+            store.undo_manual(entry)
+        click.echo(f"removed: {what}")
+        return
+    if person is None:
+        raise VillagedError("whom did you meet?", fix="villaged log NAME [--date yesterday]")
     who = find_person(village, person)
-    day = on.date() if on else c.now.astimezone(village.owner.timezone).date()
+    day = past_day(on, c.now.astimezone(village.owner.timezone).date())
     with c.store() as store:
         if give:
-            log_give(store, village, who, day, give)
+            log_give(store, village, who, day, give, c.now)
             click.echo(f"recorded: you gave {who.name} '{give}' on {day}")
         else:
-            log_contact(store, village, who, day, note)
+            log_contact(store, village, who, day, note, c.now)
             click.echo(f"recorded contact with {who.name} on {day}")
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from villaged.domain.errors import VillagedError
-from villaged.domain.village import Person, Village
+from villaged.domain.village import Person
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
@@ -58,14 +57,3 @@ class Matcher:
                 seen.append(key)
         return seen
 
-
-def find_person(village: Village, text: str) -> Person:
-    """A person by key, name (any case) or one of their addresses."""
-    needle = text.strip().lower()
-    for p in village.people:
-        if needle in (p.key, p.name.lower()) or any(
-                normalize(e) == normalize(needle) for e in p.emails):
-            return p
-    names = ", ".join(p.name for p in village.people) or "(nobody yet)"
-    raise VillagedError(f"no one called {text!r} in the village",
-                        fix=f"use a name, key or address from the config: {names}")

@@ -1,0 +1,143 @@
+"""Capture that takes seconds: names that resolve, log for the hallway, snooze, show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import village as make_village
+from tests.test_cli import run_in, village_dir  # noqa: F401  (fixture)
+from villaged.cli.dates import past_day, until_day
+from villaged.domain.errors import VillagedError
+from villaged.domain.lookup import find_person
+from villaged.domain.village import Person, Role
+
+THURSDAY = dt.date(2026, 11, 26)
+
+
+def people(*names: str) -> list[Person]:
+    return [Person(key=n.lower().replace(" ", "-").replace(".", ""), name=n,
+                   emails=(f"{n.split()[-1].lower()}@example.org",), role=Role.MENTOR)
+            for n in names]
+
+
+@pytest.fixture
+def village():
+    return make_village(people("Dr. Sofia Álvarez", "Ruth Okonkwo", "Rosalind Franklin",
+                               "José Rizal"))
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("sofia", "Dr. Sofia Álvarez"),          # a unique first name, title skipped
+    ("SOFIA ALVAREZ", "Dr. Sofia Álvarez"),  # case and accents do not matter
+    ("jose", "José Rizal"),
+    ("ruth-okonkwo", "Ruth Okonkwo"),        # the key
+    ("Okonkwo@Example.org", "Ruth Okonkwo"),  # an address
+    ("rosa", "Rosalind Franklin"),           # a unique prefix
+    ("okon", "Ruth Okonkwo"),                # a prefix of the last name
+])
+def test_names_resolve_the_way_people_type_them(village, typed, expected):
+    assert find_person(village, typed).name == expected
+
+
+def test_an_ambiguous_name_lists_the_candidates(village):
+    with pytest.raises(VillagedError) as err:
+        find_person(village, "r")
+    assert "Ruth Okonkwo" in str(err.value) and "Rosalind Franklin" in str(err.value)
+
+
+def test_an_unknown_name_says_who_is_there(village):
+    with pytest.raises(VillagedError) as err:
+        find_person(village, "marie")
+    assert "no one called 'marie'" in str(err.value) and "Ruth Okonkwo" in err.value.fix
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("today", THURSDAY), ("yesterday", dt.date(2026, 11, 25)),
+    ("tuesday", dt.date(2026, 11, 24)), ("thu", dt.date(2026, 11, 19)),  # the last one before today
+    ("-3d", dt.date(2026, 11, 23)), ("2026-10-01", dt.date(2026, 10, 1)),
+])
+def test_log_dates_as_people_say_them(typed, expected):
+    assert past_day(typed, THURSDAY) == expected
+
+
+@pytest.mark.parametrize("typed", ["tomorrow", "2026-12-01", "3 days ago", ""])
+def test_log_dates_that_make_no_sense_are_refused(typed):
+    with pytest.raises(VillagedError):
+        past_day(typed, THURSDAY)
+
+
+def test_snooze_lengths():
+    assert until_day("2w", THURSDAY) == dt.date(2026, 12, 10)
+    assert until_day("10d", THURSDAY) == dt.date(2026, 12, 6)
+    assert until_day("2027-03-01", THURSDAY) == dt.date(2027, 3, 1)
+    for bad in ("0d", "yesterday", "2026-11-01"):
+        with pytest.raises(VillagedError):
+            until_day(bad, THURSDAY)
+
+
+# -- end to end, as the owner types it -------------------------------------------------
+
+def test_log_a_hallway_chat_by_first_name_then_undo_it(village_dir):
+    out = run_in(village_dir, "log", "rosalind", "--date", "yesterday", "--note", "coffee at ASCO")
+    assert out.returncode == 0, out.stderr
+    assert "recorded contact with Rosalind Franklin on 2026-11-22" in out.stdout
+    shown = json.loads(run_in(village_dir, "show", "rosalind", "--json").stdout)
+    assert shown["timeline"][0] == {"at": "2026-11-22", "what": "logged contact",
+                                    "subject": "coffee at ASCO", "thread": None}
+    assert shown["temperature"] == "warm"
+
+    refused = run_in(village_dir, "log", "--undo")  # not a terminal: needs --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr and "Traceback" not in refused.stderr
+    undone = run_in(village_dir, "log", "--undo", "--yes")
+    assert undone.returncode == 0, undone.stderr
+    assert "removed: contact with Rosalind Franklin on 2026-11-22 ('coffee at ASCO')" in undone.stdout
+    shown = json.loads(run_in(village_dir, "show", "rosalind", "--json").stdout)
+    assert all(e["what"] != "logged contact" for e in shown["timeline"])
+    nothing = run_in(village_dir, "log", "--undo", "--yes")
+    assert nothing.returncode == 2 and "nothing has been logged" in nothing.stderr
+
+
+def test_snooze_keeps_someone_out_of_the_plan_until_unsnoozed(village_dir):
+    run_in(village_dir, "sync")
+    before = json.loads(run_in(village_dir, "plan", "--json").stdout)
+    drafted = [i["person"] for i in before if i["action"] in ("checkin", "invite")]
+    assert drafted, "the example village plans at least one draft"
+    key = drafted[0]
+    out = run_in(village_dir, "snooze", key, "2w")
+    assert out.returncode == 0 and "until 2026-12-07" in out.stdout
+    after = {i["person"]: i for i in json.loads(run_in(village_dir, "plan", "--json").stdout)}
+    assert after[key]["action"] == "skip" and "paused until 2026-12-07" in after[key]["reason"]
+    assert "paused to 2026-12-07" in run_in(village_dir, "status").stdout
+    assert "snoozed until 2026-12-07" in run_in(village_dir, "show", key).stdout
+    assert run_in(village_dir, "unsnooze", key).returncode == 0
+    again = {i["person"]: i for i in json.loads(run_in(village_dir, "plan", "--json").stdout)}
+    assert again[key]["action"] != "skip"
+
+
+def test_show_explains_a_standing_with_its_timeline(village_dir):
+    run_in(village_dir, "sync")
+    out = run_in(village_dir, "show", "ada")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert text.startswith("Ada Lovelace (ada-lovelace): mentor, every")
+    assert "timeline, newest first:" in text and "this week:" in text
+    lines = [ln for ln in text.splitlines() if ln.startswith("  20")]
+    days = [ln.split()[0] for ln in lines]
+    assert days == sorted(days, reverse=True) and len(days) >= 2
+
+
+def test_a_wrong_or_ambiguous_person_exits_2_and_writes_nothing(village_dir):
+    run_in(village_dir, "sync")
+    db = village_dir / "state" / "villaged.sqlite3"
+    before = sqlite3.connect(db).execute("SELECT count(*) FROM manual_log").fetchone()
+    for args in (("log", "nobody"), ("show", "nobody"), ("snooze", "nobody", "2w"),
+                 ("log", "ho"), ("snooze", "ada", "yesterday")):  # Hopper or Hodgkin
+        out = run_in(village_dir, *args)
+        assert out.returncode == 2, args
+        assert "Traceback" not in out.stderr and out.stderr.startswith("villaged: ")
+    after = sqlite3.connect(db).execute("SELECT count(*) FROM manual_log").fetchone()
+    assert before == after
