@@ -141,3 +141,78 @@ def test_a_wrong_or_ambiguous_person_exits_2_and_writes_nothing(village_dir):
         assert "Traceback" not in out.stderr and out.stderr.startswith("villaged: ")
     after = sqlite3.connect(db).execute("SELECT count(*) FROM manual_log").fetchone()
     assert before == after
+
+
+# -- growing the village from the mailbox -------------------------------------------------
+
+@pytest.fixture
+def dana(tmp_path):
+    from tests.realistic_mailbox import write_village
+
+    return write_village(tmp_path / "dana")
+
+
+def run_dana(config, *args):
+    from tests.test_cli import villaged
+
+    return villaged("--config", str(config), "--state-dir", str(config.parent / "state"),
+                    "--now", "2026-11-23T08:00:00-06:00", *args, cwd=config.parent)
+
+
+def test_suggest_lists_two_way_correspondents_first_and_never_lists_or_robots(dana):
+    out = run_dana(dana, "suggest", "--json")
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    names = [s["name"] for s in found]
+    assert names == ["Natarajan, Priya", "Tomás Álvarez", "Wei Chen"]
+    priya, tomas, _ = found
+    assert (priya["from_them"], priya["to_them"]) == (10, 8)
+    assert sorted(tomas["addresses"]) == ["talvarez@hosp.example", "tomas.alvarez@gmail.example"]
+    assert not (dana.parent / "state").exists() or not any((dana.parent / "Maildir/.Drafts/new").iterdir())
+
+    everything = {a for s in json.loads(run_dana(dana, "suggest", "--all", "--json").stdout)
+                  for a in s["addresses"]}
+    assert "noreply@github.example" in everything  # one-way, shown only with --all
+    assert "residents@lists.uni.example" in everything  # only ever written to
+    for never in ("newsletter@journal.example", "dean@uni.example", "poster1@lists-members.example",
+                  "ada@analytical.example", "old.friend@past.example"):
+        assert never not in everything  # list or mass mail, the village, or outside the lookback
+
+
+def test_suggest_text_tells_how_to_add(dana):
+    out = run_dana(dana, "suggest")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[2].startswith("Natarajan, Priya")
+    assert "villaged add priya.n@med.example --role" in out.stdout
+
+
+def test_add_appends_a_person_and_keeps_the_comments(dana):
+    before = dana.read_text()
+    out = run_dana(dana, "add", "priya.n@med.example", "--role", "peer mentor",
+                   "--name", "Priya Natarajan", "--interest", "health equity research")
+    assert out.returncode == 0, out.stderr
+    after = dana.read_text()
+    assert after.startswith(before)  # every comment and line of the original, untouched
+    assert '[[person]]\nname = "Priya Natarajan"\nemails = ["priya.n@med.example"]\n' \
+           'role = "peer mentor"\ninterests = ["health equity research"]' in after
+    shown = json.loads(run_dana(dana, "show", "priya", "--json").stdout)
+    assert shown["roles"] == ["peer mentor"] and shown["name"] == "Priya Natarajan"
+    names = [s["name"] for s in json.loads(run_dana(dana, "suggest", "--json").stdout)]
+    assert "Natarajan, Priya" not in names  # in the village now
+
+
+def test_add_refuses_a_duplicate_address_and_an_unwritable_config(dana):
+    before = dana.read_text()
+    dup = run_dana(dana, "add", "ADA@analytical.example", "--role", "coach")
+    assert dup.returncode == 2 and "already in the village (Ada Lovelace)" in dup.stderr
+    bad_role = run_dana(dana, "add", "x@y.example", "--role", "guru")
+    assert bad_role.returncode == 2 and "is not a role" in bad_role.stderr
+    dana.chmod(0o444)
+    try:
+        locked = run_dana(dana, "add", "wchen@uni.example", "--role", "ally")
+    finally:
+        dana.chmod(0o644)
+    assert locked.returncode == 2 and "is not writable" in locked.stderr
+    for out in (dup, bad_role, locked):
+        assert "Traceback" not in out.stderr
+    assert dana.read_text() == before

@@ -6,8 +6,9 @@ googlemail.com as one domain whose local part ignores dots.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from villaged.domain.village import Person
 
@@ -57,3 +58,27 @@ class Matcher:
                 seen.append(key)
         return seen
 
+
+
+@dataclass(frozen=True)
+class AnyoneMatcher(Matcher):
+    """Treats every address but the owner's as a person of its own (key: the normalised
+    address), for finding correspondents who are not in the village yet. Parsers that
+    see display names note them in ``names`` (address -> name -> count)."""
+
+    names: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def hear(self, address: str, name: str) -> None:
+        name = " ".join(name.split()).strip("'\" ")
+        if name and "@" not in name:
+            self.names.setdefault(normalize(address), Counter())[name] += 1
+
+    def display_names(self) -> dict[str, str]:
+        """Each address's most frequent display name."""
+        return {a: c.most_common(1)[0][0] for a, c in self.names.items()}
+
+    def person_of(self, address: str) -> str | None:
+        key = normalize(address)
+        if "@" not in key or key in self.owner:
+            return None
+        return self.people.get(key, key)

@@ -27,3 +27,6 @@ class BackendPlugin:
     open: Callable[[Village, Any, Path], BackendIO]  # (village, settings, state dir); lazy imports
     doctor: Callable[[BackendCheckup], list[Finding]]
     sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # "[backend.x]" -> keys
+    # Its sources read the whole mailbox when given an AnyoneMatcher (so `suggest` works);
+    # False for sources that only ask the server about the village's own people.
+    reads_whole_mailbox: bool = True

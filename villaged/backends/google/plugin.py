@@ -25,4 +25,5 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
 
 
 PLUGIN = BackendPlugin(kind="google", keys=("google",), read=read_google, open=_open,
-                       doctor=_doctor, sections={"[backend.google]": KEYS})
+                       doctor=_doctor, sections={"[backend.google]": KEYS},
+                       reads_whole_mailbox=False)
