@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -215,4 +216,54 @@ def test_add_refuses_a_duplicate_address_and_an_unwritable_config(dana):
     assert locked.returncode == 2 and "is not writable" in locked.stderr
     for out in (dup, bad_role, locked):
         assert "Traceback" not in out.stderr
+    assert dana.read_text() == before
+
+
+# -- importing an address book ---------------------------------------------------------
+
+CONTACTS = Path(__file__).parent / "fixtures" / "contacts"
+
+
+def test_import_vcard_3_and_4_and_outlook_csv(dana):
+    before = dana.read_text()
+    dry = run_dana(dana, "import", str(CONTACTS / "google.vcf"), "--role", "mentor", "--all")
+    assert dry.returncode == 0, dry.stderr
+    assert 'name = "Dr. Ruth Okonkwo"' in dry.stdout and "ruth.o@gmail.example" in dry.stdout
+    assert "Ada Lovelace" not in dry.stdout  # already in the village: never duplicated
+    assert "Plumber" not in dry.stdout  # no address
+    assert "nothing written" in dry.stdout and dana.read_text() == before
+
+    out = run_dana(dana, "import", str(CONTACTS / "google.vcf"), "--role", "mentor", "--all", "--yes")
+    assert out.returncode == 0 and "added 1 people" in out.stdout
+    assert json.loads(run_dana(dana, "show", "ruth", "--json").stdout)["emails"] == [
+        "ruth.okonkwo@hosp.example", "ruth.o@gmail.example"]
+
+    v4 = run_dana(dana, "import", str(CONTACTS / "apple4.vcf"), "--role", "peer mentor",
+                  "--match", "jose", "--yes")
+    assert v4.returncode == 0 and "added 1 people" in v4.stdout
+    assert "Priya" not in v4.stdout  # not matched
+    csv = run_dana(dana, "import", str(CONTACTS / "outlook.csv"), "--role", "ally", "--all", "--yes")
+    assert csv.returncode == 0, csv.stderr
+    wei = json.loads(run_dana(dana, "show", "wei", "--json").stdout)
+    assert wei["emails"] == ["wchen@uni.example", "wei.chen@gmail.example"] and wei["roles"] == ["ally"]
+    assert dana.read_text().startswith(before)  # comments intact
+    again = run_dana(dana, "import", str(CONTACTS / "outlook.csv"), "--role", "ally", "--all", "--yes")
+    assert "nothing to import" in again.stdout
+
+
+def test_import_bad_input_gets_one_message_and_writes_nothing(dana, tmp_path):
+    before = dana.read_text()
+    not_csv = tmp_path / "notes.csv"
+    not_csv.write_text("just,some,columns\n1,2,3\n")
+    cases = [
+        (("import", str(CONTACTS / "broken.vcf"), "--role", "mentor", "--all"), "not a readable vCard"),
+        (("import", str(not_csv), "--role", "mentor", "--all"), "no e-mail column"),
+        (("import", str(tmp_path / "missing.vcf"), "--role", "mentor", "--all"), "cannot read"),
+        (("import", str(CONTACTS / "google.vcf"), "--role", "mentor"), "--all, or --match"),
+        (("import", str(CONTACTS / "google.vcf"), "--role", "guru", "--all"), "is not a role"),
+    ]
+    for args, message in cases:
+        out = run_dana(dana, *args)
+        assert out.returncode == 2, args
+        assert message in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert dana.read_text() == before

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -81,3 +83,79 @@ def add(c: Context, emails: tuple[str, ...], role: str, name: str | None,
                        interests=interests)
     add_people(path, [person])
     click.echo(f"added {person.name} ({', '.join(emails)}) as {person.role.label} to {path}")
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--role", required=True, help="The role of the people you import.")
+@click.option("--all", "take_all", is_flag=True, help="Every contact not yet in the village.")
+@click.option("--match", "matching", multiple=True,
+              help="Contacts whose name or address contains this (repeat).")
+@click.option("--yes", is_flag=True, help="Write them into the config without asking.")
+@pass_context
+@friendly
+def import_contacts(c: Context, file: Path, role: str, take_all: bool, matching: tuple[str, ...],
+                    yes: bool) -> None:
+    """Propose [[person]] blocks from a .vcf (vCard 3/4) or .csv export, and add the chosen."""
+    from villaged.config import default_config_path
+    from villaged.core.contacts import read_contacts
+    from villaged.domain.addresses import normalize
+    from villaged.domain.lookup import fold
+
+    chosen_role = parse_role(role)
+    village = c.village()
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VillagedError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}",
+                            fix="check the path; the export must be UTF-8 text") from None
+    taken = {normalize(e) for p in village.people for e in p.emails}
+    fresh = []
+    for contact in read_contacts(text, str(file)):
+        emails = tuple(e for e in contact.emails if normalize(e) not in taken)
+        if emails:
+            fresh.append(NewPerson(name=contact.name, emails=emails, role=chosen_role))
+            taken.update(normalize(e) for e in emails)
+    if not fresh:
+        click.echo(f"nothing to import: every contact in {file} with an address is in the village")
+        return
+    if matching:
+        needles = [fold(m) for m in matching]
+        fresh = [p for p in fresh if any(n in fold(p.name) or any(n in e.lower() for e in p.emails)
+                                         for n in needles)]
+    elif not take_all:
+        if not sys.stdin.isatty():
+            raise VillagedError(f"{len(fresh)} contacts could be imported; which ones?",
+                                fix="pass --all, or --match NAME (repeatable)")
+        for number, p in enumerate(fresh, 1):
+            click.echo(f"{number:3}. {p.name} <{', '.join(p.emails)}>")
+        picks = click.prompt("which ones (e.g. 1,3-5; empty for none)", default="",
+                             show_default=False)
+        fresh = [fresh[i] for i in _numbers(picks, len(fresh))]
+    if not fresh:
+        click.echo("no contacts chosen; nothing written")
+        return
+    for p in fresh:
+        click.echo(f'[[person]]\nname = "{p.name}"\nemails = {list(p.emails)}\n'
+                   f'role = "{p.role.label}"\n')
+    path = c.config or default_config_path()
+    if not yes and not (sys.stdin.isatty() and click.confirm(f"add these {len(fresh)} to {path}?")):
+        click.echo("nothing written (pass --yes to write them)")
+        return
+    add_people(path, fresh)
+    click.echo(f"added {len(fresh)} people to {path}")
+
+
+def _numbers(text: str, count: int) -> list[int]:
+    """ "1,3-5" -> [0, 2, 3, 4] (indexes), refusing numbers out of range."""
+    found: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, _, last = part.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise VillagedError(f"{part!r} is not a number or range", fix="e.g. 1,3-5") from None
+        if not 1 <= low <= high <= count:
+            raise VillagedError(f"{part} is out of range", fix=f"choose between 1 and {count}")
+        found.extend(i - 1 for i in range(low, high + 1) if i - 1 not in found)
+    return found
