@@ -267,3 +267,13 @@ def test_import_bad_input_gets_one_message_and_writes_nothing(dana, tmp_path):
         assert out.returncode == 2, args
         assert message in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert dana.read_text() == before
+
+
+def test_status_and_show_say_why_someone_seen_only_on_list_mail_is_unknown(village_dir):
+    synced = run_in(village_dir, "sync")
+    assert "2 not counted as contact (2 list or mass mail)" in synced.stdout
+    row = next(ln for ln in run_in(village_dir, "status").stdout.splitlines()
+               if ln.startswith("Barbara McClintock"))
+    assert "seen only in list or mass mail" in row and row.rstrip().endswith("unknown")
+    shown = json.loads(run_in(village_dir, "show", "barbara", "--json").stdout)
+    assert shown["not_counted"] == {"list or mass mail": 2} and shown["last_contact"] is None

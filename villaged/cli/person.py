@@ -13,15 +13,12 @@ import click
 from villaged.cli.context import Context, friendly, pass_context
 from villaged.cli.dates import until_day
 from villaged.core.assess import assess
+from villaged.core.contact import not_contact_label
 from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week, plan_checkins
 from villaged.domain.lookup import find_person
 from villaged.domain.village import Action, Person, Village
 from villaged.store import ManualEntry, Store
-
-NOT_COUNTED = {"bulk": "mass mail", "list": "list mail", "too-many": "too many recipients",
-               "declined": "declined meeting", "cancelled": "cancelled meeting",
-               "too-large": "meeting too large"}
 
 
 @click.command()
@@ -65,7 +62,7 @@ def person_page(village: Village, store: Store, who: Person, now: dt.datetime,
         timeline.append({"at": _day(record.created_at, tz), "what": f"{record.kind} draft",
                          "subject": record.subject, "fate": record.state.value})
     timeline.sort(key=lambda e: e["at"], reverse=True)
-    skipped = Counter(NOT_COUNTED.get(i.status, i.status) for i in mine if not i.direct)
+    skipped = Counter(i.status for i in mine if not i.direct)
     return {
         "key": who.key, "name": who.name, "roles": [who.role.label],
         "emails": list(who.emails), "cadence_days": standing.cadence_days,
@@ -79,7 +76,7 @@ def person_page(village: Village, store: Store, who: Person, now: dt.datetime,
         "now": {"action": guard.action, "reason": guard.reason,
                 "guard": None if isinstance(guard, Action) else guard.guard},
         "timeline": timeline,
-        "not_counted": dict(skipped),
+        "not_counted": {not_contact_label(s, n): n for s, n in sorted(skipped.items())},
     }
 
 

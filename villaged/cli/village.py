@@ -55,17 +55,19 @@ def status(c: Context, as_json: bool) -> None:
     """Where each relationship stands."""
     from villaged.cli.service_text import service_text
     from villaged.core.assess import assess
+    from villaged.core.contact import seen_only_as
     from villaged.core.pauses import with_snoozes
 
     village = c.village()
     with c.store() as store:
         village = with_snoozes(village, store.snoozes())
-        standings = assess(village, store.interactions(), c.now)
+        interactions = store.interactions()
+        standings = assess(village, interactions, c.now)
         service = service_text(village, store, c.now, c.state_dir)
     if as_json:
         click.echo(json.dumps([render.standing_json(s) for s in standings], indent=2))
         return
-    click.echo(render.status_table(village, standings, c.now))
+    click.echo(render.status_table(village, standings, c.now, seen_only_as(interactions)))
     click.echo("\n" + render.village_map_text(village))
     click.echo("\n" + service)
 
