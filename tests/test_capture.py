@@ -277,3 +277,79 @@ def test_status_and_show_say_why_someone_seen_only_on_list_mail_is_unknown(villa
     assert "seen only in list or mass mail" in row and row.rstrip().endswith("unknown")
     shown = json.loads(run_in(village_dir, "show", "barbara", "--json").stdout)
     assert shown["not_counted"] == {"list or mass mail": 2} and shown["last_contact"] is None
+
+
+# -- a first run that starts from the owner's own mail -------------------------------------
+
+def test_init_non_interactive_writes_an_empty_village_syncs_and_suggests(tmp_path):
+    from tests.realistic_mailbox import write_village
+    from tests.test_cli import villaged
+
+    home = tmp_path / "home"
+    write_village(home)  # the mbox; init writes its own config
+    config = tmp_path / "cfg" / "village.toml"
+    out = villaged("--config", str(config), "--state-dir", str(tmp_path / "state"),
+                   "--now", "2026-11-23T08:00:00-06:00", "init", "--non-interactive",
+                   "--name", "Dana Reyes", "--address", "dana@uni.example",
+                   "--timezone", "America/Chicago", "--mail", str(home / "mail.mbox"),
+                   cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = config.read_text()
+    assert "[[person]]" not in text and 'name = "Dana Reyes"' in text
+    assert "first sync:" in out.stdout
+    assert "Natarajan, Priya <priya.n@med.example>: 10 from them, 8 to them" in out.stdout
+    status = villaged("--config", str(config), "--state-dir", str(tmp_path / "state"), "status",
+                      cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+
+
+def test_init_without_a_terminal_names_the_missing_flags(tmp_path):
+    from tests.test_cli import villaged
+
+    config = tmp_path / "village.toml"
+    out = villaged("--config", str(config), "init", "--name", "Dana", cwd=tmp_path)
+    assert out.returncode == 2 and "--address, --mail" in out.stderr
+    assert not config.exists()
+
+
+def test_init_asks_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from tests.realistic_mailbox import write_village
+
+    home = tmp_path / "home"
+    write_village(home)
+    config = tmp_path / "cfg" / "village.toml"
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "villaged", "--config", str(config), "--state-dir",
+         str(tmp_path / "state"), "--now", "2026-11-23T08:00:00-06:00", "init"],
+        cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    answers = iter(["Dana Reyes", "dana@uni.example", "America/Chicago", str(home / "mail.mbox"),
+                    "", str(home / "Maildir" / ".Drafts")])
+    shown = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if shown.rstrip().endswith((b":", b"]:")) and chunk.rstrip().endswith(b":"):
+            os.write(leader, (next(answers, "") + "\n").encode())
+    proc.wait(timeout=60)
+    os.close(leader)
+    screen = shown.decode(errors="replace")
+    assert proc.returncode == 0, screen
+    assert "Your name" in screen and "Your time zone" in screen
+    assert 'timezone = "America/Chicago"' in config.read_text()
+    assert "people you write with most" in screen

@@ -137,12 +137,12 @@ def test_missing_config_points_to_init(tmp_path):
     assert out.returncode == 2 and "villaged init" in out.stderr
 
 
-def test_init_writes_a_starter_that_loads(tmp_path):
+def test_init_example_writes_the_commented_example_that_loads(tmp_path):
     target = tmp_path / "cfg" / "village.toml"
-    out = villaged("--config", str(target), "init", cwd=tmp_path)
+    out = villaged("--config", str(target), "init", "--example", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "[[person]]" in target.read_text()
-    again = villaged("--config", str(target), "init", cwd=tmp_path)
+    again = villaged("--config", str(target), "init", "--example", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
 
 

@@ -18,18 +18,45 @@ from villaged.domain.lookup import find_person
 
 @click.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--example", is_flag=True,
+              help="Write the commented example village (every setting, documented) instead.")
+@click.option("--non-interactive", is_flag=True, help="Ask nothing: take the flags below.")
+@click.option("--name", help="Your name.")
+@click.option("--address", "addresses", multiple=True, help="Your email address (repeat).")
+@click.option("--timezone", help="Your time zone, e.g. America/Chicago.")
+@click.option("--mail", multiple=True, type=click.Path(path_type=Path),
+              help="An mbox file or Maildir of your mail (repeat).")
+@click.option("--calendar", "calendars", multiple=True, type=click.Path(path_type=Path),
+              help="An .ics export of your calendar (repeat).")
+@click.option("--drafts", type=click.Path(path_type=Path), help="The Maildir folder for drafts.")
+@click.option("--no-sync", is_flag=True, help="Do not run the first sync now.")
 @pass_context
 @friendly
-def init(c: Context, force: bool) -> None:
-    """Write a starter config to edit."""
+def init(c: Context, force: bool, example: bool, non_interactive: bool, name: str | None,
+         addresses: tuple[str, ...], timezone: str | None, mail: tuple[Path, ...],
+         calendars: tuple[Path, ...], drafts: Path | None, no_sync: bool) -> None:
+    """Start from your own mail: write a config with an empty village, sync, suggest people."""
+    from villaged.cli.first_run import ask_answers, first_round
     from villaged.config import default_config_path, starter_text
+    from villaged.config.starter import starter_config
 
     target = c.config or default_config_path()
     if target.exists() and not force:
         raise VillagedError(f"{target} already exists", fix="edit it, or pass --force")
+    if example:
+        text = starter_text()
+    else:
+        answers = ask_answers(name, addresses, timezone, mail, calendars, drafts,
+                              interactive=not non_interactive and sys.stdin.isatty())
+        text = starter_config(answers, target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_text(), encoding="utf-8")
-    click.echo(f"wrote {target}; edit it, then run `villaged sync` and `villaged status`")
+    target.write_text(text, encoding="utf-8")
+    if example:
+        click.echo(f"wrote {target}; edit it, then run `villaged sync` and `villaged status`")
+        return
+    click.echo(f"wrote {target}")
+    if not no_sync:
+        click.echo(first_round(c, target))
 
 
 @click.command()
