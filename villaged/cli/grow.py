@@ -159,3 +159,49 @@ def _numbers(text: str, count: int) -> list[int]:
             raise VillagedError(f"{part} is out of range", fix=f"choose between 1 and {count}")
         found.extend(i - 1 for i in range(low, high + 1) if i - 1 not in found)
     return found
+
+
+@click.group()
+def prospect() -> None:
+    """People you would like in your village: recorded, never written to unasked."""
+
+
+@prospect.command(name="add")
+@click.argument("name")
+@click.argument("email")
+@click.option("--role", required=True, help="The role you hope they could play.")
+@click.option("--why", default="", help="Why them, in your words (used by `draft --intro`).")
+@click.option("--interest", "interests", multiple=True, help="Their work or interests (repeat).")
+@pass_context
+@friendly
+def prospect_add(c: Context, name: str, email: str, role: str, why: str,
+                 interests: tuple[str, ...]) -> None:
+    """Record someone to approach; `villaged draft --intro NAME` drafts an introduction."""
+    from villaged.config import default_config_path
+
+    path = c.config or default_config_path()
+    if "@" not in email:
+        raise VillagedError(f"{email!r} is not an email address", fix="e.g. ruth@uni.example")
+    extra: dict[str, object] = {"prospect": True}
+    if why:
+        extra["why"] = why
+    add_people(path, [NewPerson(name=name, emails=(email,), role=parse_role(role),
+                                interests=interests, extra=extra)])
+    click.echo(f"recorded {name} as a prospective {parse_role(role).label}; when you are ready, "
+               f"`villaged draft --intro \"{name}\"` drafts an introduction for you to review")
+
+
+@prospect.command(name="join")
+@click.argument("person")
+@pass_context
+@friendly
+def prospect_join(c: Context, person: str) -> None:
+    """They answered: make a prospect a member of your village."""
+    from villaged.config import default_config_path
+    from villaged.config.edit import join_village
+    from villaged.domain.lookup import find_person
+
+    path = c.config or default_config_path()
+    who = find_person(c.village(), person)
+    join_village(path, who.key)
+    click.echo(f"{who.name} is now part of your village as {who.role.label}")

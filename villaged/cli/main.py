@@ -37,6 +37,6 @@ for command in (
     village.init, village.sync, village.status, village.plan, village.draft, village.log_cmd,
     village.demo, weekly.digest, weekly.gives, service.run, service.doctor, google.auth,
     person.show, person.snooze, person.unsnooze, grow.suggest, grow.add,
-    grow.import_contacts,
+    grow.import_contacts, grow.prospect,
 ):
     main.add_command(command)

@@ -71,6 +71,8 @@ def status_table(village: Village, standings: Sequence[Standing], now: dt.dateti
     today = now.astimezone(tz).date()
 
     def temperature(s: Standing) -> str:
+        if s.person.prospect:
+            return "prospect"
         paused = s.person.paused_until
         if paused and paused >= today:
             return f"{s.temperature.value}, paused to {paused.isoformat()}"

@@ -84,6 +84,7 @@ def status(c: Context, as_json: bool) -> None:
     from villaged.core.assess import assess
     from villaged.core.contact import seen_only_as
     from villaged.core.pauses import with_snoozes
+    from villaged.service.intro import answered_intro
 
     village = c.village()
     with c.store() as store:
@@ -91,10 +92,16 @@ def status(c: Context, as_json: bool) -> None:
         interactions = store.interactions()
         standings = assess(village, interactions, c.now)
         service = service_text(village, store, c.now, c.state_dir)
+        ledger = store.ledger()
+    answered = [p for p in village.people
+                if p.prospect and answered_intro(p, ledger, interactions)]
     if as_json:
         click.echo(json.dumps([render.standing_json(s) for s in standings], indent=2))
         return
     click.echo(render.status_table(village, standings, c.now, seen_only_as(interactions)))
+    for p in answered:
+        click.echo(f"\n{p.name} answered your introduction: `villaged prospect join "
+                   f"{p.key}` makes them part of your village as {p.role.label}")
     click.echo("\n" + render.village_map_text(village))
     click.echo("\n" + service)
 
@@ -124,10 +131,16 @@ def plan(c: Context, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--intro", "intro", metavar="PERSON",
+              help="Instead: draft one introduction to this prospect (only when you ask).")
+@click.option("--again", is_flag=True, help="With --intro: draft another one.")
 @pass_context
 @friendly
-def draft(c: Context) -> None:
+def draft(c: Context, intro: str | None, again: bool) -> None:
     """Write this round's drafts into your drafts folder now (nothing is sent)."""
+    if intro:
+        _draft_intro(c, intro, again)
+        return
     village, result = _round(c, draft=True)
     click.echo(render.plan_text(village, result.plan))
     if result.written:
@@ -135,6 +148,25 @@ def draft(c: Context) -> None:
                    f"{result.drafts_link}: review, edit and send them yourself.")
     else:
         click.echo("\nno new drafts this round")
+
+
+def _draft_intro(c: Context, person: str, again: bool) -> None:
+    from villaged.backends.registry import open_backend
+    from villaged.service.intro import draft_intro
+
+    village = c.village()
+    who = find_person(village, person)
+    with c.store() as store:
+        io = open_backend(village, c.state_dir)
+        try:
+            done = draft_intro(village, store, io, who, c.now, again=again)
+        finally:
+            io.close()
+    click.echo(f'introduction to {who.name} ("{done.subject}") written to {done.drafts_link}: '
+               "review, edit and send it yourself")
+    if done.needs_words:
+        click.echo("needs your words: replace the [bracketed] line with why you are writing to "
+                   "them (or record it: --why in `villaged prospect add`)")
 
 
 @click.command(name="log")

@@ -20,7 +20,7 @@ DIGEST = ("day", "time", "maildir")
 INVITATIONS = ("cooldown_weeks",)
 DAEMON = ("sync_minutes",)
 PERSON = ("name", "key", "emails", "role", "cadence_days", "interests", "notes",
-          "paused_until", "do_not_draft", "gives", "agreement")  # fmt: skip
+          "paused_until", "do_not_draft", "gives", "agreement", "prospect", "why")  # fmt: skip
 AGREEMENT = ("rhythm", "duration_minutes", "location", "agenda", "days", "hours")
 
 

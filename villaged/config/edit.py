@@ -44,16 +44,30 @@ def add_people(path: Path, people: Sequence[NewPerson]) -> None:
                                     fix=f"see `villaged show {email}`; nothing was written")
             taken[normalize(email)] = new.name
     text = path.read_text(encoding="utf-8")
-    doc = tomlkit.parse(text)
-    blocks = doc.get("person")
-    if blocks is None:
-        blocks = tomlkit.aot()
-        doc.append("person", blocks)
-    assert isinstance(blocks, AoT)
+    # New blocks go at the end as text, so every byte of the original stays as it was;
+    # [[person]] may follow any table in TOML.
+    added = tomlkit.document()
+    blocks = tomlkit.aot()
     for new in people:
         blocks.append(_block(new))
-    result = tomlkit.dumps(doc)
+    added.append("person", blocks)
+    result = text.rstrip("\n") + "\n\n" + tomlkit.dumps(added).replace("\n[[person]]", "\n\n[[person]]")
     parse_village(result, path)  # the same checks as every load: a bad edit fails here
+    _replace(path, result)
+
+
+def join_village(path: Path, key: str) -> None:
+    """Turn a prospect into a member: drop ``prospect = true`` from their [[person]] block."""
+    village = load_village(path)
+    index = next((n for n, p in enumerate(village.people) if p.key == key), None)
+    if index is None or not village.people[index].prospect:
+        raise VillagedError(f"{key} is not a prospect", fix="see `villaged status`")
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    blocks = doc["person"]
+    assert isinstance(blocks, AoT)
+    del blocks[index]["prospect"]
+    result = tomlkit.dumps(doc)
+    parse_village(result, path)
     _replace(path, result)
 
 

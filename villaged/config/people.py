@@ -121,6 +121,8 @@ def _person(t: TypedTable, owner: Owner) -> Person:
         do_not_draft=t.boolean("do_not_draft", False),
         gives=t.strings("gives", (), example='gives = ["Send her the preprint"]'),
         agreement=_agreement(agreement, owner) if agreement is not None else None,
+        prospect=t.boolean("prospect", False),
+        why=t.text("why", example='why = "Your 2024 paper on sepsis handoffs changed our unit."'),
     )
 
 

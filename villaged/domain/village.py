@@ -111,6 +111,8 @@ class Person:
     do_not_draft: bool = False
     agreement: Agreement | None = None
     gives: tuple[str, ...] = ()  # the owner's own give-back ideas
+    prospect: bool = False  # someone to approach: not in the village map, never drafted to
+    why: str = ""  # prospects: why them, in the owner's words (used by `draft --intro`)
 
     @property
     def first_name(self) -> str:
