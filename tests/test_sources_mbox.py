@@ -352,7 +352,7 @@ address_lists = st.one_of(
     st.text(alphabet=st.sampled_from(list('abXY09 "\'<>@,.;:()\\[]é=?\t')), max_size=30))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(address_lists)
 def test_fast_address_parsing_agrees_with_email_utils(value: str) -> None:
     expected = tuple(a for _, a in getaddresses([value]) if "@" in a)
@@ -361,7 +361,7 @@ def test_fast_address_parsing_agrees_with_email_utils(value: str) -> None:
     assert parse_addresses(value.encode()) == expected
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(when=st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
        offset=st.integers(-24 * 60 + 1, 24 * 60 - 1), weekday=st.booleans(),
        comment=st.booleans())
