@@ -233,3 +233,18 @@ def test_declarations_are_the_only_place_a_key_is_defined():
     assert declared.allowed(Village, "invitations") == ("cooldown_weeks",)
     assert set(declared.allowed(Village)) >= {"owner", "backend", "person", "cadence",
                                               "invitations", "daemon"}
+
+
+@pytest.mark.parametrize("plugin", [p for p in PLUGINS if any(p.tables)], ids=lambda p: p.kind)
+def test_each_backends_commented_block_loads_when_uncommented(load, plugin):
+    """The example shows every backend's own table, ready to uncomment."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('kind = "local"', f'kind = "{plugin.kind}"')
+    for table in (t for t in plugin.tables if t):
+        head, block, tail = re.split(rf"(?m)^(# \[backend\.{table}\]\n(?:#.*\n)*)", text, maxsplit=1)
+        block = re.sub(r"(?m)^# ((?:\[backend\.[a-z]+\]|[a-z_0-9]+ = ).*)$", r"\1", block)
+        text = head + block + tail
+    village = load(text)
+    assert village.backend.kind == plugin.kind
+    main_type = next(iter(plugin.tables.values()))
+    assert isinstance(village.backend, main_type) or any(
+        isinstance(v, main_type) for v in vars(village.backend).values())
