@@ -157,7 +157,7 @@ class PersonCard:
     days_since: int | None
     cadence: int
     bar: int  # percent of the way to "lapsed", 0..100
-    waiting: str  # "your check-in of 13 Nov: no reply yet", "let it rest: ...", or ""
+    waiting: str  # "Your check-in of 13 Nov: no reply yet...", "Let it rest: ...", or ""
 
 
 @dataclass(frozen=True)
@@ -301,9 +301,9 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
         w = waiting.get(s.person.key)
         note = ""
         if w is not None and w.rest:
-            note = f"let it rest: your last {w.count} check-ins went unanswered"
+            note = f"Let it rest: your last {w.count} check-ins went unanswered"
         elif w is not None and w.since is not None:
-            note = f"your check-in of {day(w.since)}: no reply yet, no need to chase"
+            note = f"Your check-in of {day(w.since)}: no reply yet, no need to chase"
         cards.append(PersonCard(
             name=s.person.name, role=s.person.role.label, temperature=s.temperature.value,
             colour=COLOURS[s.temperature],
