@@ -152,7 +152,7 @@ def test_the_digest_for_a_known_village(known):
     for needle in ("No one yet as sponsor.", "Hedy Lamarr", "Let it rest",
                    "Publicly recognise Katherine", "keeps being declined"):
         assert needle in html_text
-    assert html_text.index("Review the check-in for Hedy") < html_text.index("Your village\n")
+    assert html_text.index("Review the check-in for Hedy") < html_text.index("Needs attention")
 
 
 def test_the_text_part_fits_78_columns(known):
