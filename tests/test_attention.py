@@ -3,11 +3,14 @@
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
-from villaged.assess import assess
+from villaged.core.assess import assess
 from villaged.core.attention import (
-    by_urgency, meetings_ahead, replies_owed, stale_invitation,
+    by_urgency,
+    meetings_ahead,
+    replies_owed,
+    stale_invitation,
 )
-from villaged.village import DraftRecord, DraftState, Kind, Role
+from villaged.domain.village import DraftRecord, DraftState, Kind, Role
 
 DAY = dt.timedelta(days=1)
 

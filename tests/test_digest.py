@@ -15,19 +15,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import NOW, person, seen, village
-from villaged.backends import LocalIO
-from villaged.cli import main
+from villaged.backends.local.backend import LocalIO
+from villaged.backends.local.digest import MaildirDigestBox
+from villaged.cli.main import main
 from villaged.compose.digest import (
-    DigestInput, compose_digest, digest_parts, digest_view, sparkline, subject_line,
+    DigestInput,
+    compose_digest,
+    digest_parts,
+    digest_view,
+    sparkline,
+    subject_line,
 )
 from villaged.compose.templating import environment
-from villaged.digest import run_digest
-from villaged.giveback import MEMORY_KEY, Memory
-from villaged.outbox.digest import MaildirDigestBox, RecipientRefused, owner_only
-from villaged.store import Store
-from villaged.village import (
-    Agreement, DraftRecord, DraftState, Give, Kind, Role, Village,
+from villaged.core.giveback import MEMORY_KEY, Memory
+from villaged.domain.village import (
+    Agreement,
+    DraftRecord,
+    DraftState,
+    Give,
+    Kind,
+    Role,
+    Village,
 )
+from villaged.ports.digest import RecipientRefused, owner_only
+from villaged.service.digest import run_digest
+from villaged.store import Store
 
 AGREEMENT = Agreement(rrule="FREQ=WEEKLY;INTERVAL=2", rhythm="every 2 weeks", interval_days=14)
 DAY = dt.timedelta(days=1)
@@ -82,7 +94,7 @@ def setup_store(store: Store, v: Village) -> None:
 
 @pytest.fixture
 def known(tmp_path: Path):
-    from villaged.round import run_round
+    from villaged.service.round import run_round
 
     v = village(known_people(), tmp_path)
     io = LocalIO(v, v.backend)
@@ -98,7 +110,7 @@ def strict_parse(html: str):
 
 
 def section(text: str, title: str) -> str:
-    return text.split(f"== {title}")[1].split("\n== ")[0]
+    return text.split(f"== {title}")[1].split("\n== ", maxsplit=1)[0]
 
 
 def test_the_digest_for_a_known_village(known):
@@ -403,17 +415,75 @@ def test_cli_delivers_once_a_week_unless_forced(tmp_path: Path):
     assert forced.exit_code == 0 and inbox_count(tmp_path) == 2
 
 
-def test_cli_renders_html_and_text_without_delivering(tmp_path: Path):
+def test_cli_previews_never_deliver(tmp_path: Path):
     write_config(tmp_path)
     out = tmp_path / "digest.html"
-    result = cli(tmp_path, "digest", "--no-sync", "--no-deliver", "--stdout", "--html", str(out))
+    result = cli(tmp_path, "digest", "--no-sync", "--stdout", "--html", str(out))
     assert result.exit_code == 0, result.output
-    assert "== Your village map ==" in result.output and "No sponsor yet" in result.output
+    assert "== This week ==" in result.output and "No one yet as sponsor" in result.output
+    assert "not delivered" in result.output
     strict_parse(out.read_text(encoding="utf-8"))
     assert not (tmp_path / "Maildir").exists() or inbox_count(tmp_path) == 0
-    # rendering did not use up the week's delivery
+    assert cli(tmp_path, "digest", "--no-sync", "--html", str(out)).exit_code == 0
+    assert not (tmp_path / "Maildir").exists() or inbox_count(tmp_path) == 0
+    # previews did not use up the week's delivery
     assert "delivered" in cli(tmp_path, "digest", "--no-sync").output
     assert inbox_count(tmp_path) == 1
+
+
+def test_cli_a_preview_delivers_when_asked(tmp_path: Path):
+    write_config(tmp_path)
+    result = cli(tmp_path, "digest", "--no-sync", "--stdout", "--deliver")
+    assert result.exit_code == 0, result.output
+    assert "== This week ==" in result.output and inbox_count(tmp_path) == 1
+
+
+def test_the_trend_keeps_the_snapshot_the_delivered_digest_showed(known):
+    from villaged.service.round import run_round
+
+    v, store, io = known
+    delivered = run_digest(v, store, io, NOW)
+    assert delivered.delivered
+    shown = dict(store.snapshots())["2026-W48"]
+    assert shown["warm"] == 5 and shown["overdue"] == 2
+    # later in the week Marie and Hedy write back: rounds and previews leave W48 alone
+    store.apply_sync("test", [seen("marie", -1), seen("hedy", -2)], {})
+    run_round(v, store, io, NOW + 3 * DAY, sync=False, draft=True)
+    preview = run_digest(v, store, io, NOW + 3 * DAY, deliver=False)
+    assert "warm     ▃▄▄█  7 (+4 on last week)" in preview.text  # the preview: this moment
+    assert dict(store.snapshots())["2026-W48"] == shown
+    next_week = run_digest(v, store, io, NOW + 7 * DAY)
+    assert next_week.delivered
+    now_warm = dict(store.snapshots())["2026-W49"]["warm"]
+    assert now_warm == 7
+    # last week's point is the 5 the owner read, not the 7 of later rounds
+    assert "warm     ▃▄▄▆█  7 (+2 on last week)" in section(next_week.text, "Trend, last 5 weeks")
+    assert dict(store.snapshots())["2026-W48"] == shown
+
+
+def test_an_invitation_says_when_it_proposes_to_meet(tmp_path: Path):
+    ada = person("ada", Role.MENTOR, name="Ada Lovelace", agreement=AGREEMENT,
+                 interests=("computing history",))
+    v = village([ada], tmp_path)
+    slot = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)  # Tue 09:00 in Chicago
+    invite = DraftRecord(key="invite:ada:2026-W48", person="ada", kind="invite",
+                         week="2026-W48", state=DraftState.CREATED, created_at=NOW,
+                         subject="Our mentoring meetings", slot=slot)
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.ledger_begin(invite)
+        [stored] = store.ledger()
+    assert stored.slot == slot
+    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[stored],
+                       interactions=[], snapshots=[], giveback=None, drafts_link="/d")
+    text = digest_parts(compose_digest(v, data, environment(None), NOW, "k"))[0]
+    week = section(text, "This week")
+    assert "- Review the invitation to Ada Lovelace" in week
+    assert "First meeting Tue 24 Nov, 09:00, then every 2 weeks, tomorrow: short notice." in week
+    # a week later, unsent: stale, and it says the date has passed
+    later = dataclasses.replace(data, week="2026-W49")
+    text = digest_parts(compose_digest(v, later, environment(None), NOW + 7 * DAY, "k"))[0]
+    stale = section(text, "This week").split("Invitations gone stale:")[1]
+    assert "Ada Lovelace" in stale and "proposes Tue 24 Nov, which has passed" in stale
 
 
 def test_cli_gives_lists_each_person_and_time_since_the_last_give(tmp_path: Path):
@@ -493,7 +563,7 @@ END:VCALENDAR
 
 
 def test_a_declined_series_in_a_real_calendar_is_a_digest_note_and_no_draft(tmp_path: Path):
-    from villaged.round import run_round
+    from villaged.service.round import run_round
 
     ics = tmp_path / "cal.ics"
     ics.write_text(DECLINED_SERIES_ICS.replace("\n", "\r\n"))

@@ -21,11 +21,11 @@ import pytest
 
 from tests import chromium
 from tests.conftest import NOW, person, seen, village
-from villaged.assess import assess
 from villaged.compose.digest import DigestInput, compose_digest, digest_parts
 from villaged.compose.templating import environment
-from villaged.giveback import choose_giveback
-from villaged.village import Agreement, DraftRecord, DraftState, Kind, Role
+from villaged.core.assess import assess
+from villaged.core.giveback import choose_giveback
+from villaged.domain.village import Agreement, DraftRecord, DraftState, Kind, Role
 
 MEASURE = (Path(__file__).parent / "digest_measure.js").read_text()
 PHONE = (390, 844, True)
@@ -48,11 +48,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 
 def demo_digest(tmp: Path) -> str:
     """The demo village's digest, as `villaged demo` builds it (not delivered)."""
-    from villaged.backends import open_backend
+    from villaged.backends.registry import open_backend
+    from villaged.cli.demo import DEMO_NOW, prepare
     from villaged.config import load_village
-    from villaged.demo import DEMO_NOW, prepare
-    from villaged.digest import run_digest
-    from villaged.round import run_round
+    from villaged.service.digest import run_digest
+    from villaged.service.round import run_round
     from villaged.store import Store
 
     root = prepare(tmp / "demo")

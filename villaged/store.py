@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from villaged.errors import VillagedError
-from villaged.village import DraftRecord, DraftState, Give, Interaction, Kind
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
 
 DB_NAME = "villaged.sqlite3"
 
@@ -52,13 +52,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE snapshots (week TEXT PRIMARY KEY, taken_at TEXT NOT NULL, data TEXT NOT NULL);
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: an invitation's proposed first meeting, for the digest
+    """
+    ALTER TABLE ledger ADD COLUMN slot TEXT;
+    """,
 )
 
 
 def iso(when: dt.datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("naive datetime")
-    return when.astimezone(dt.timezone.utc).isoformat()
+    return when.astimezone(dt.UTC).isoformat()
 
 
 def parse_iso(text: str) -> dt.datetime:
@@ -86,13 +90,13 @@ class Store:
             os.chmod(path, 0o600)
 
     @classmethod
-    def in_dir(cls, state_dir: Path) -> "Store":
+    def in_dir(cls, state_dir: Path) -> Store:
         return cls(state_dir / DB_NAME)
 
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,7 +139,7 @@ class Store:
         replace_source: bool = False,
     ) -> None:
         """Write one batch of a source's sync together with its new cursor."""
-        now = iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.UTC))
         with self.transaction() as db:
             if replace_source:
                 db.execute("DELETE FROM interactions WHERE source = ?", (source,))
@@ -187,7 +191,8 @@ class Store:
     # -- drafts ledger ------------------------------------------------------
 
     def ledger(self, person: str | None = None) -> list[DraftRecord]:
-        sql = "SELECT * FROM ledger"
+        sql = ("SELECT key, person, kind, week, state, draft_id, subject, variant, created_at, "
+               "updated_at, slot FROM ledger")
         args: tuple[str, ...] = ()
         if person is not None:
             sql += " WHERE person = ?"
@@ -198,10 +203,11 @@ class Store:
         """Claim a natural key in state ``creating``; False if it exists already."""
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO ledger (key, person, kind, week, state, draft_id, subject, "
+                "variant, created_at, updated_at, slot) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (record.key, record.person, record.kind, record.week, record.state.value,
                  record.draft_id, record.subject, record.variant, iso(record.created_at),
-                 iso(record.created_at)))
+                 iso(record.created_at), iso(record.slot) if record.slot else None))
             return cur.rowcount == 1
 
     def ledger_set(self, key: str, state: DraftState, now: dt.datetime,
@@ -248,7 +254,7 @@ class Store:
         marks = ",".join("?" * len(done))
         with self.transaction() as db:
             cur = db.execute(
-                "UPDATE job_runs SET started_at = ?, finished_at = NULL, outcome = NULL "
+                "UPDATE job_runs SET started_at = ?, finished_at = NULL, outcome = NULL "  # noqa: S608
                 f"WHERE job = ? AND slot = ? AND (outcome IS NULL OR outcome NOT IN ({marks}))",
                 (iso(now), job, slot, *done))
             return cur.rowcount == 1
@@ -311,7 +317,8 @@ def _interaction(row: tuple[Any, ...]) -> Interaction:
 
 
 def _draft(row: tuple[Any, ...]) -> DraftRecord:
-    key, person, kind, week, state, draft_id, subject, variant, created, updated = row
+    key, person, kind, week, state, draft_id, subject, variant, created, updated, slot = row
     return DraftRecord(key=key, person=person, kind=kind, week=week, state=DraftState(state),
                        created_at=parse_iso(created), draft_id=draft_id, subject=subject,
-                       variant=variant, updated_at=parse_iso(updated))
+                       variant=variant, updated_at=parse_iso(updated),
+                       slot=parse_iso(slot) if slot else None)

@@ -15,7 +15,7 @@ and colours from the fixed table below, every one of them at least 4.5:1 on
 the white card (WCAG AA). The text part is wrapped at 78 columns.
 
 The message goes to the owner's primary address and nobody else (To only,
-no Cc or Bcc); the digest delivery port's owner_only enforces that.
+no Cc or Bcc); ports.digest.owner_only enforces that at delivery.
 """
 
 from __future__ import annotations
@@ -31,18 +31,32 @@ from typing import Any
 
 import jinja2
 
-from villaged.assess import counts, village_map
-from villaged.compose.checkin import KEY_HEADER
 from villaged.compose.headers import address, message_id_for, one_line
 from villaged.compose.templating import render
+from villaged.core.assess import counts, village_map
 from villaged.core.attention import (
-    NEEDS_ATTENTION, ReplyOwed, by_urgency, meetings_ahead, open_drafts, replies_owed,
-    stale_invitation, waiting_on_them,
+    NEEDS_ATTENTION,
+    ReplyOwed,
+    by_urgency,
+    meetings_ahead,
+    open_drafts,
+    replies_owed,
+    stale_invitation,
+    waiting_on_them,
 )
-from villaged.giveback import GiveBack
-from villaged.invitations import SERIES_DECLINED
-from villaged.village import (
-    DraftRecord, Interaction, PlanItem, Role, Skip, Standing, Temperature, Village,
+from villaged.core.giveback import GiveBack
+from villaged.core.invitations import SERIES_DECLINED
+from villaged.domain.village import (
+    KEY_HEADER,
+    DraftRecord,
+    Interaction,
+    Person,
+    PlanItem,
+    Role,
+    Skip,
+    Standing,
+    Temperature,
+    Village,
 )
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
@@ -353,13 +367,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     )
 
 
-def _draft_item(record: DraftRecord, person: Any, name: str, owed: ReplyOwed | None,
+def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: ReplyOwed | None,
                 week: str, tz: dt.tzinfo, now: dt.datetime) -> DraftItem:
     today = now.astimezone(tz).date()
-    interests = getattr(person, "interests", ()) or ()
+    interests = person.interests if person is not None else ()
     meeting = ""
     notice_text, short = "", False
-    slot = getattr(record, "slot", None)
+    slot = record.slot
     if record.kind == "invite" and slot is not None:
         start = slot.astimezone(tz)
         rhythm = person.agreement.rhythm if person is not None and person.agreement else ""
@@ -372,15 +386,23 @@ def _draft_item(record: DraftRecord, person: Any, name: str, owed: ReplyOwed | N
     return DraftItem(
         name=name, kind=DRAFT_KINDS.get(record.kind, record.kind), subject=record.subject,
         written=_weekday(record.created_at.astimezone(tz).date()), waiting=record.week != week,
-        homework=f"look up what's new in {interests[0]}" if interests else "",
-        note=getattr(person, "notes", "") or "",
+        homework=_homework(interests),
+        note=person.notes if person is not None else "",
         reply_to=reply_to, meeting=meeting, notice=notice_text, short_notice=short,
     )
 
 
+def _homework(interests: Sequence[Any]) -> str:
+    """The homework line: the first interest's topic (a plain string or an Interest)."""
+    if not interests:
+        return ""
+    topic = getattr(interests[0], "topic", interests[0])
+    return f"look up what's new in {topic}"
+
+
 def _stale_text(record: DraftRecord, tz: dt.tzinfo, today: dt.date) -> str:
     written = record.created_at.astimezone(tz).date()
-    slot = getattr(record, "slot", None)
+    slot = record.slot
     text = f"the invitation you have had in your drafts since {_short_day(written, today)}"
     if slot is not None and slot.astimezone(tz).date() <= today:
         return (f"{text} proposes {_weekday(slot.astimezone(tz).date())}, which has passed: "
@@ -407,7 +429,7 @@ def _preheader(drafts: Sequence[DraftItem], replies: Sequence[ReplyItem],
 def _trend(week: str, snapshots: Sequence[tuple[str, Mapping[str, Any]]],
            current: Mapping[str, int]) -> Trend | None:
     """The last weeks' warm and overdue counts, this week as shown here included."""
-    points = {w: d for w, d in snapshots}
+    points = dict(snapshots)
     points[week] = current
     trend = sorted(points.items())[-TREND_WEEKS:]
     if len(trend) < TREND_MIN_POINTS:

@@ -12,9 +12,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from villaged.plan import unanswered_checkins
-from villaged.village import (
-    OPEN_DRAFT_STATES, DraftRecord, DraftState, Interaction, Kind, Standing, Temperature,
+from villaged.core.plan import unanswered_checkins
+from villaged.domain.village import (
+    OPEN_DRAFT_STATES,
+    DraftRecord,
+    DraftState,
+    Interaction,
+    Kind,
+    Standing,
+    Temperature,
 )
 
 URGENCY = {Temperature.LAPSED: 0, Temperature.COLD: 1, Temperature.COOLING: 2,
@@ -128,5 +134,4 @@ def stale_invitation(record: DraftRecord, week: str, now: dt.datetime) -> bool:
     """An invitation draft from an earlier week, or whose first date has passed."""
     if record.kind != "invite" or record.state not in OPEN_DRAFT_STATES:
         return False
-    slot = getattr(record, "slot", None)
-    return record.week != week or (slot is not None and slot <= now)
+    return record.week != week or (record.slot is not None and record.slot <= now)
