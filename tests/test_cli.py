@@ -205,6 +205,6 @@ def test_demo_runs_the_real_pipeline_and_sends_nothing(tmp_path):
     digest = text.split("== digest ==")[1]
     assert digest.index("== This week ==") < digest.index("== Your village ==")
     assert "- Review the invitation to Ada Lovelace" in digest
-    assert "First meeting Tue 24 Nov, 09:00, then every 4 weeks, tomorrow: short notice." \
+    assert "First meeting Tue 24 Nov, 09:00, tomorrow: short notice; then every 4 weeks." \
         in digest
     assert f"HTML version (open it in a browser): {tmp_path / 'demo' / 'digest.html'}" in digest

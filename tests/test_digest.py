@@ -478,7 +478,7 @@ def test_an_invitation_says_when_it_proposes_to_meet(tmp_path: Path):
     text = digest_parts(compose_digest(v, data, environment(None), NOW, "k"))[0]
     week = section(text, "This week")
     assert "- Review the invitation to Ada Lovelace" in week
-    assert "First meeting Tue 24 Nov, 09:00, then every 2 weeks, tomorrow: short notice." in week
+    assert "First meeting Tue 24 Nov, 09:00, tomorrow: short notice; then every 2 weeks." in week
     # a week later, unsent: stale, and it says the date has passed
     later = dataclasses.replace(data, week="2026-W49")
     text = digest_parts(compose_digest(v, later, environment(None), NOW + 7 * DAY, "k"))[0]

@@ -88,7 +88,8 @@ def busy_digest() -> str:
     standings = assess(v, interactions, NOW)
     ledger = [
         DraftRecord("invite:ada:2026-W48", "ada", "invite", "2026-W48", DraftState.CREATED,
-                    NOW, subject="Our mentoring meetings, every 4 weeks"),
+                    NOW, subject="Our mentoring meetings, every 4 weeks",
+                    slot=NOW + dt.timedelta(days=1, hours=1)),
         DraftRecord("checkin:kj:2026-W48", "kj", "checkin", "2026-W48", DraftState.CREATED,
                     NOW, subject="Re: Orbital mechanics talk at the spring symposium"),
         DraftRecord("checkin:wu:2026-W47", "wu", "checkin", "2026-W47", DraftState.PENDING,

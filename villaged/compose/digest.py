@@ -123,6 +123,7 @@ class DraftItem:
     note: str  # the config's notes for the person, or ""
     reply_to: str  # "1 Jul (145 days ago)": they wrote last, then, and got no answer
     meeting: str  # invitation: "Tue 24 Nov, 09:00", or ""
+    rhythm: str  # invitation: "every 4 weeks", or ""
     notice: str  # invitation: "tomorrow: short notice", "in 9 days", or ""
     short_notice: bool
 
@@ -371,13 +372,13 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
                 week: str, tz: dt.tzinfo, now: dt.datetime) -> DraftItem:
     today = now.astimezone(tz).date()
     interests = person.interests if person is not None else ()
-    meeting = ""
+    meeting = rhythm = ""
     notice_text, short = "", False
     slot = record.slot
     if record.kind == "invite" and slot is not None:
         start = slot.astimezone(tz)
         rhythm = person.agreement.rhythm if person is not None and person.agreement else ""
-        meeting = f"{_weekday(start.date())}, {start:%H:%M}" + (f", then {rhythm}" if rhythm else "")
+        meeting = f"{_weekday(start.date())}, {start:%H:%M}"
         notice_text, short = notice(start.date(), today)
     reply_to = ""
     if owed is not None and record.kind == "checkin":
@@ -388,7 +389,8 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         written=_weekday(record.created_at.astimezone(tz).date()), waiting=record.week != week,
         homework=_homework(interests),
         note=person.notes if person is not None else "",
-        reply_to=reply_to, meeting=meeting, notice=notice_text, short_notice=short,
+        reply_to=reply_to, meeting=meeting, rhythm=rhythm, notice=notice_text,
+        short_notice=short,
     )
 
 
