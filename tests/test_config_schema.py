@@ -7,6 +7,7 @@ fix; values at the edges of a range load and work.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,8 +19,11 @@ from villaged.config import load_village
 from villaged.config.example import example_text
 from villaged.domain.errors import ConfigError
 from villaged.domain.rhythm import parse_rhythm
+from villaged.domain.setting import setting
 from villaged.domain.village import Agreement, Owner, Person, Roulette, Thresholds, Village
 from villaged.schema import declared
+from villaged.schema.source import Source
+from villaged.schema.typed_table import TypedTable
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "village.example.toml"
 
@@ -233,3 +237,51 @@ def test_declarations_are_the_only_place_a_key_is_defined():
     assert declared.allowed(Village, "invitations") == ("cooldown_weeks",)
     assert set(declared.allowed(Village)) >= {"owner", "backend", "person", "cadence",
                                               "invitations", "daemon"}
+
+
+@pytest.mark.parametrize("plugin", [p for p in PLUGINS if any(p.tables)], ids=lambda p: p.kind)
+def test_each_backends_commented_block_loads_when_uncommented(load, plugin):
+    """The example shows every backend's own table, ready to uncomment."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('kind = "local"', f'kind = "{plugin.kind}"')
+    for table in (t for t in plugin.tables if t):
+        head, block, tail = re.split(rf"(?m)^(# \[backend\.{table}\]\n(?:#.*\n)*)", text, maxsplit=1)
+        block = re.sub(r"(?m)^# ((?:\[backend\.[a-z]+\]|[a-z_0-9]+ = ).*)$", r"\1", block)
+        text = head + block + tail
+    village = load(text)
+    assert village.backend.kind == plugin.kind
+    main_type = next(iter(plugin.tables.values()))
+    assert isinstance(village.backend, main_type) or any(
+        isinstance(v, main_type) for v in vars(village.backend).values())
+
+
+@dataclasses.dataclass(frozen=True)
+class Secret:
+    secret: str = setting("keyring", choices=("keyring", "file"), doc="Where the password is.")
+    password_command: str | None = setting(None, example='"pass show mail"')
+
+
+@dataclasses.dataclass(frozen=True)
+class Mailbox:
+    host: str = setting(required=True, nonempty=True, example='"imap.example.org"')
+    port: int = setting(993, low=1, high=65535)
+    credentials: Secret = setting(Secret(), inline=True)
+
+
+def test_a_backend_declares_its_keys_in_its_own_types(tmp_path):
+    """What a new backend writes: frozen dataclasses, one field per key, nothing else."""
+    assert declared.allowed(Mailbox) == ("host", "port", "secret", "password_command")
+    text = '[backend.mailbox]\nhost = "imap.example.org"\nsecret = "file"\nport = 70000\n'
+    src = Source(tmp_path / "village.toml", text, homes={})
+    t = TypedTable(src, {"host": "imap.example.org", "secret": "file"}, ("backend", "mailbox"),
+                   "backend → mailbox", "[backend.mailbox]")
+    assert declared.read_settings(Mailbox, t) == Mailbox("imap.example.org", 993, Secret("file"))
+    t.data["port"] = 70000
+    with pytest.raises(ConfigError) as info:
+        declared.read_settings(Mailbox, t)
+    assert "village.toml, line 4: backend → mailbox → port: 70000 is out of range" in str(info.value)
+    assert "from 1 to 65535" in info.value.fix
+    t.data.pop("port")
+    t.data["secrt"] = "file"
+    with pytest.raises(ConfigError) as info:
+        declared.read_settings(Mailbox, t)
+    assert 'did you mean "secret"?' in info.value.fix
