@@ -20,6 +20,7 @@ from villaged.backends.imap.drafts import Appender, ImapDigestBox, ImapOutbox, d
 from villaged.backends.imap.mail_source import ImapMailSource
 from villaged.backends.imap.secrets import Secret, load_secret
 from villaged.backends.imap.settings import ImapBackend
+from villaged.domain.errors import TransientError
 from villaged.domain.village import Village
 from villaged.ports.backend import Interval
 from villaged.ports.outbox import Outbox
@@ -71,8 +72,12 @@ class ImapIO:
     def drafts_folder(self) -> str:
         if self._drafts is None:
             configured = self.backend.imap.drafts_folder
-            self._drafts = configured if configured else drafts_folder(
-                self._session().folders(status=False), None)
+            try:
+                self._drafts = configured if configured else drafts_folder(
+                    self._session().folders(status=False), None)
+            except TransientError:
+                self.connection.reset()
+                raise
         return self._drafts
 
     @cached_property
@@ -98,7 +103,8 @@ class ImapIO:
         owner = self.village.owner
         found: list[Source] = [ImapMailSource(
             self._session, self.backend.imap, owner.addresses, self.village.people,
-            drafts_folder=lambda: self.backend.imap.drafts_folder)]
+            drafts_folder=lambda: self.backend.imap.drafts_folder,
+            reset=self.connection.reset)]
         if self.caldav is not None:
             found.append(CaldavSource(self.caldav, owner.timezone))
         return found

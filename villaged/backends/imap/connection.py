@@ -83,6 +83,11 @@ def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
     except VillagedError:
         raise
     except imapx.LoginError as exc:
+        if "UNAVAILABLE" in str(exc) or isinstance(exc.__context__, (imaplib.IMAP4.abort,
+                                                                      OSError)):
+            # RFC 5530's temporary failure, or a connection cut during LOGIN
+            raise TransientError(f"the IMAP server {host} cannot log anybody in just now",
+                                 fix="villaged retries next round") from exc
         raise AuthError(f"the IMAP server {host} refused the login of {settings.username}",
                         fix="check username and the password (an app password where the "
                             "provider requires one: iCloud, Fastmail, Gmail); then "

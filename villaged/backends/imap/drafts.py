@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 APPEND_ATTEMPTS = 4
 LEDGER_FILE = "imap-drafts.json"
+SNAPSHOT_TTL = 300.0  # seconds a drafts-folder scan is trusted by put()
 DRAFT_FLAGS = ("\\Draft", "\\Seen")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _FIELDS = "(BODY.PEEK[HEADER.FIELDS (X-VILLAGED-KEY MESSAGE-ID)])"
@@ -99,6 +100,13 @@ class Appender:
 
     def find(self, folder: str, key: str | None, message_id: str | None) -> str | None:
         """``UIDVALIDITY:UID`` of the message in ``folder`` with this key or Message-ID."""
+        try:
+            return self._find(folder, key, message_id)
+        except TransientError:
+            self._reset()
+            raise
+
+    def _find(self, folder: str, key: str | None, message_id: str | None) -> str | None:
         session = self._session()
         answer = session.examine(folder)
         validity = int(answer.get(b"UIDVALIDITY", 0))
@@ -156,11 +164,13 @@ class ImapOutbox:
                  settings: ImapSettings, state_dir: Path,
                  folder: Callable[[], str]) -> None:
         self._session = session
+        self._reset = reset
         self.settings = settings
         self.state_dir = state_dir
         self._folder = folder
         self.appender = Appender(session, reset, settings)
         self._snapshot: dict[str, str] | None = None
+        self._snapshot_at = 0.0
 
     @property
     def name(self) -> str:
@@ -200,6 +210,13 @@ class ImapOutbox:
 
     def existing(self) -> dict[str, str]:
         """X-Villaged-Key -> draft id for every villaged draft in the drafts folder."""
+        try:
+            return self._existing()
+        except TransientError:
+            self._reset()
+            raise
+
+    def _existing(self) -> dict[str, str]:
         session = self._session()
         folder = self._folder()
         answer = session.examine(folder)
@@ -227,17 +244,23 @@ class ImapOutbox:
             elif known.get("message_id") in by_mid:
                 by_key[key] = by_mid[str(known["message_id"])]
         self._snapshot = dict(by_key)
+        self._snapshot_at = time.monotonic()
         return by_key
 
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         """APPEND the draft unless one with this key is there; return its id."""
-        known = self._snapshot if self._snapshot is not None else self.existing()
+        fresh = self._snapshot is not None and time.monotonic() - self._snapshot_at < SNAPSHOT_TTL
+        known = self._snapshot if fresh and self._snapshot is not None else self.existing()
         if key in known:
             return known[key]
         if str(message.get(KEY_HEADER, "")).strip() != key:
             del message[KEY_HEADER]
             message[KEY_HEADER] = key
-        draft_id = self.appender.append(self._folder(), message, DRAFT_FLAGS, key)
+        try:
+            draft_id = self.appender.append(self._folder(), message, DRAFT_FLAGS, key)
+        except BaseException:
+            self._snapshot = None  # it may be there after all: look again next time
+            raise
         self._remember(key, draft_id, str(message.get("Message-ID", "")).strip() or None)
         if self._snapshot is not None:
             self._snapshot[key] = draft_id

@@ -47,7 +47,7 @@ from villaged.backends.imap.connection import Folder, ImapSession, uid_set
 from villaged.backends.imap.settings import ALL_FOLDERS, ImapSettings
 from villaged.core.mailparse import classify_block
 from villaged.domain.addresses import normalize
-from villaged.domain.errors import VillagedError
+from villaged.domain.errors import TransientError, VillagedError
 from villaged.domain.village import Interaction, Person
 from villaged.ports.source import SyncBatch, SyncContext
 
@@ -133,8 +133,9 @@ class ImapMailSource:
     def __init__(self, session: Callable[[], ImapSession], settings: ImapSettings,
                  owner_addresses: Sequence[str], people: Sequence[Person],
                  drafts_folder: Callable[[], str | None] = lambda: None,
-                 strategy: str = "search") -> None:
+                 strategy: str = "search", reset: Callable[[], None] = lambda: None) -> None:
         self._session = session
+        self._reset = reset
         self.settings = settings
         self.owner_addresses = tuple(owner_addresses)
         self.people = tuple(people)
@@ -162,6 +163,13 @@ class ImapMailSource:
     # -- the protocol ---------------------------------------------------------------
 
     def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        try:
+            yield from self._sync(cursor, ctx)
+        except TransientError:
+            self._reset()  # the connection is broken: the next use opens a new one
+            raise
+
+    def _sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         session = self._session()
         listed = session.folders(status=True)
         chosen = choose_folders(listed, self.settings.folders, self._drafts_folder())
