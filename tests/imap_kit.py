@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 
 from villaged.backends.imap.backend import ImapIO
 from villaged.backends.imap.settings import (
-    CaldavSettings, Credentials, ImapBackend, ImapSettings,
+    CaldavSettings,
+    Credentials,
+    ImapBackend,
+    ImapSettings,
 )
 from villaged.domain.addresses import Matcher
 from villaged.domain.village import Owner, Person, Role, Village

@@ -20,14 +20,14 @@ is read with a time-range calendar-query over the window instead; an
 unchanged answer (same SHA-256) writes nothing.
 
 **The same expansion and rules as .ics files.** Each calendar resource is
-expanded by ``backends.local.ics.IcsSource.expand`` (icalendar +
-recurring-ical-events: RRULE, RDATE, EXDATE, RECURRENCE-ID, X-WR-TIMEZONE)
-over the same window, and each occurrence goes through
+expanded by ``core.icalendar_events.expand_calendar``, the code that reads
+.ics files (icalendar + recurring-ical-events: RRULE, RDATE, EXDATE,
+RECURRENCE-ID, X-WR-TIMEZONE), and each occurrence goes through
 ``core.contact.classify_event``: declined, cancelled and too-large meetings do
 not count. The cursor remembers, per resource, the interaction uids it gave,
 so a changed or deleted resource takes back exactly what it used to say.
 Busy time for invitations comes from the same events, by
-``backends.local.ics_busy.event_busy``.
+``core.icalendar_events.event_busy``, as for .ics files.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ import socket
 import ssl
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,8 +49,7 @@ import recurring_ical_events
 from villaged.backends.imap.connection import certificate_problem
 from villaged.backends.imap.secrets import Secret
 from villaged.backends.imap.settings import CaldavSettings
-from villaged.backends.local.ics import IcsSource
-from villaged.backends.local.ics_busy import event_busy
+from villaged.core.icalendar_events import event_busy, expand_calendar
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import AuthError, TransientError, VillagedError
 from villaged.domain.village import Interaction
@@ -62,7 +60,7 @@ log = logging.getLogger(__name__)
 
 CURSOR_VERSION = 1
 REWINDOW = dt.timedelta(days=7)
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -148,8 +146,9 @@ class CaldavAccount:
                 kwargs.update(username=self.settings.username, password=secret.value,
                               auth_type="basic")
             url = self.settings.url
+            client: Any
             with caldav_errors(self.settings, "connecting"):
-                client = caldav.DAVClient(url=url, **kwargs)
+                client = caldav.DAVClient(url=url, **kwargs)  # type: ignore[operator]
             original = client.request
 
             def counted(*args: Any, **kw: Any) -> Any:
@@ -180,7 +179,7 @@ class CaldavAccount:
         wanted = self.settings.calendars
         if not wanted:
             return found
-        chosen = []
+        chosen: list[tuple[str, str]] = []
         for want in wanted:
             hit = [c for c in found if want in (c[0], c[1]) or c[0].rstrip("/").endswith(
                 "/" + want.strip("/"))]
@@ -195,7 +194,7 @@ class CaldavAccount:
     def calendar(self, url: str) -> Any:
         import caldav
 
-        return caldav.Calendar(client=self.client, url=url)
+        return caldav.Calendar(client=self.client, url=url)  # type: ignore[operator]
 
     # -- busy -----------------------------------------------------------------------
 
@@ -214,7 +213,7 @@ class CaldavAccount:
                     calendars = icalendar.Calendar.from_ical(data, multiple=True)
                     events = [e for c in calendars
                               for e in recurring_ical_events.of(c).between(start, end)]
-                except Exception as exc:  # a broken resource costs only itself
+                except Exception as exc:  # noqa: BLE001 - a broken resource costs only itself
                     log.warning("busy: skipping a calendar resource (%s)", type(exc).__name__)
                     continue
                 for event in events:
@@ -222,18 +221,6 @@ class CaldavAccount:
                     if interval and interval[0] < end and start < interval[1]:
                         found.append((max(interval[0], start), min(interval[1], end)))
         return merge_intervals(found)
-
-
-class _Expander(IcsSource):
-    """The .ics expansion, under the CalDAV source's name."""
-
-    def __init__(self, name: str, tz: Any) -> None:
-        super().__init__(Path("/caldav"), tz)
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
 
 
 class TokenRejected(Exception):
@@ -283,23 +270,22 @@ class CaldavSource:
     # -- the protocol -------------------------------------------------------------------
 
     def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
-        expander = _Expander(self.name, self.owner_tz)
         if self._usable(cursor, ctx):
             assert cursor is not None
             try:
-                yield from self._incremental(cursor, ctx, expander)
+                yield from self._incremental(cursor, ctx)
                 return
             except _Rediscover:
                 log.info("%s: a calendar moved; finding the calendars again", self.name)
-        yield from self._full(ctx, expander)
+        yield from self._full(ctx)
 
-    def _full(self, ctx: SyncContext, expander: _Expander) -> Iterator[SyncBatch]:
+    def _full(self, ctx: SyncContext) -> Iterator[SyncBatch]:
         first, last = self.window(ctx.now, ctx)
         calendars: dict[str, dict[str, Any]] = {}
         interactions: list[Interaction] = []
         skipped: Counter[str] = Counter()
         for url, _ in self.account.calendars():
-            state, found, skips = self._read_calendar(url, None, {}, first, last, ctx, expander)
+            state, found, skips = self._read_calendar(url, None, {}, first, last, ctx)
             calendars[url] = state
             interactions.extend(found)
             skipped.update(skips)
@@ -310,8 +296,7 @@ class CaldavSource:
                  len(interactions))
         yield SyncBatch(interactions=interactions, cursor=cursor, skipped=skipped, replace=True)
 
-    def _incremental(self, cursor: dict[str, Any], ctx: SyncContext,
-                     expander: _Expander) -> Iterator[SyncBatch]:
+    def _incremental(self, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[SyncBatch]:
         first, last = (dt.date.fromisoformat(d) for d in cursor["window"])
         calendars = dict(cursor.get("calendars") or {})
         interactions: list[Interaction] = []
@@ -321,7 +306,7 @@ class CaldavSource:
         for url, state in sorted(calendars.items()):
             before = {u for uids in (state.get("items") or {}).values() for u in uids}
             new_state, found, skips = self._read_calendar(url, state.get("token"),
-                                                          state, first, last, ctx, expander)
+                                                          state, first, last, ctx)
             if new_state == state and not found:
                 continue
             changed = True
@@ -342,7 +327,7 @@ class CaldavSource:
     # -- one calendar ---------------------------------------------------------------
 
     def _read_calendar(self, url: str, token: str | None, state: dict[str, Any],
-                       first: dt.date, last: dt.date, ctx: SyncContext, expander: _Expander,
+                       first: dt.date, last: dt.date, ctx: SyncContext,
                        ) -> tuple[dict[str, Any], list[Interaction], Counter[str]]:
         """(new state, interactions of changed resources, skips) for one calendar.
 
@@ -352,21 +337,19 @@ class CaldavSource:
         mode = state.get("mode", "sync")
         if mode == "sync":
             try:
-                return self._sync_collection(calendar, url, token, state, first, last, ctx,
-                                             expander)
+                return self._sync_collection(calendar, url, token, state, first, last, ctx)
             except TokenRejected:
                 log.info("%s: the server rejected the sync token of %s; reading it again",
                          self.name, url)
-                return self._sync_collection(calendar, url, None, {}, first, last, ctx,
-                                             expander)
+                return self._sync_collection(calendar, url, None, {}, first, last, ctx)
             except _NoSyncCollection:
                 log.info("%s: %s has no sync-collection; using a time-range query",
                          self.name, url)
-        return self._query(calendar, state, first, last, ctx, expander)
+        return self._query(calendar, state, first, last, ctx)
 
     def _sync_collection(self, calendar: Any, url: str, token: str | None,
                          state: dict[str, Any], first: dt.date, last: dt.date,
-                         ctx: SyncContext, expander: _Expander,
+                         ctx: SyncContext,
                          ) -> tuple[dict[str, Any], list[Interaction], Counter[str]]:
         from caldav.lib import error as dav
 
@@ -400,17 +383,16 @@ class CaldavSource:
                 loaded = calendar.multiget([o.url for o in changed])
                 datas = [(str(o.url), o.data) for o in loaded]
             for href, data in datas:
-                found, skips = self._expand(data, first, last, ctx, expander)
+                found, skips = self._expand(data, first, last, ctx)
                 items[_href(href)] = sorted({i.uid for i in found})
                 interactions.extend(found)
                 skipped.update(skips)
-        new_state = {"mode": "sync", "token": str(collection.sync_token or ""), "items": items}
-        if not new_state["token"]:
-            new_state["token"] = None
+        token_now = str(collection.sync_token or "") or None
+        new_state: dict[str, Any] = {"mode": "sync", "token": token_now, "items": items}
         return new_state, interactions, skipped
 
     def _query(self, calendar: Any, state: dict[str, Any], first: dt.date, last: dt.date,
-               ctx: SyncContext, expander: _Expander,
+               ctx: SyncContext,
                ) -> tuple[dict[str, Any], list[Interaction], Counter[str]]:
         start = dt.datetime.combine(first, dt.time(0), tzinfo=_UTC)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=_UTC)
@@ -424,16 +406,17 @@ class CaldavSource:
         interactions: list[Interaction] = []
         skipped: Counter[str] = Counter()
         for href, data in datas:
-            found, skips = self._expand(data, first, last, ctx, expander)
+            found, skips = self._expand(data, first, last, ctx)
             items[_href(href)] = sorted({i.uid for i in found})
             interactions.extend(found)
             skipped.update(skips)
         return {"mode": "query", "sha256": digest, "items": items}, interactions, skipped
 
     def _expand(self, data: Any, first: dt.date, last: dt.date, ctx: SyncContext,
-                expander: _Expander) -> tuple[list[Interaction], Counter[str]]:
+                ) -> tuple[list[Interaction], Counter[str]]:
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
-        found, skipped, _ = expander.expand(raw, first, last, ctx)
+        found, skipped, _ = expand_calendar(raw, first, last, ctx.matcher, ctx.limits, self.name,
+                                            self.owner_tz)
         return found, skipped
 
 

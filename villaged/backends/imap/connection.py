@@ -60,9 +60,9 @@ def certificate_problem(exc: ssl.SSLCertVerificationError, host: str, what: str,
     reason = exc.verify_message or exc.reason or str(exc)
     if "expired" in reason.lower():
         return VillagedError(f"the {what} {host} presents a certificate that has expired",
-                             fix=f"ask the server's administrator to renew it; until then "
-                                 f"villaged will not connect (an expired certificate cannot "
-                                 f"be told from an attack)")
+                             fix="ask the server's administrator to renew it; until then "
+                                 "villaged will not connect (an expired certificate cannot "
+                                 "be told from an attack)")
     if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
         return VillagedError(f"the certificate of the {what} {host} is for another name "
                              f"({reason})",
@@ -106,7 +106,7 @@ def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
         raise TransientError(f"the IMAP server {host} refused the connection",
                              fix="check host and port in [backend.imap]; villaged retries "
                                  "next round") from exc
-    except (socket.timeout, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise TransientError(f"the IMAP server {host} did not answer while {doing}",
                              fix="villaged retries next round") from exc
     except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
@@ -180,8 +180,8 @@ class ImapSession:
         if self.has("SPECIAL-USE"):
             returns.append("SPECIAL-USE")
         if status:
-            returns.append("STATUS (%s)" % " ".join(STATUS_ITEMS))
-        args = ['""', '"*"'] + (["RETURN", "(%s)" % " ".join(returns)] if returns else [])
+            returns.append(f"STATUS ({' '.join(STATUS_ITEMS)})")
+        args = ['""', '"*"'] + (["RETURN", f"({' '.join(returns)})"] if returns else [])
         typ, data = imap._simple_command("LIST", *args)
         self.client._checkok("list", typ, data)
         _, listed = imap._untagged_response(typ, data, "LIST")

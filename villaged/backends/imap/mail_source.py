@@ -57,7 +57,7 @@ CURSOR_VERSION = 1
 HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
                  "REFERENCES", "SUBJECT", "LIST-ID", "LIST-UNSUBSCRIBE", "LIST-POST",
                  "PRECEDENCE")
-FETCH_ITEMS = "(BODY.PEEK[HEADER.FIELDS (%s)])" % " ".join(HEADER_FIELDS)
+FETCH_ITEMS = f"(BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})])"
 FETCH_CHUNK = 2000  # messages per UID FETCH (and per SyncBatch)
 NEW_BY_SEARCH = 5000  # more new messages than this in a folder: search them instead
 SKIP_SPECIAL = frozenset({"\\junk", "\\trash", "\\drafts"})
