@@ -110,6 +110,13 @@ def test_fetch_all_strategy_gives_the_same_interactions(imap_account, tmp_path: 
     from villaged.service.sync import sync_source
 
     fill(imap_account)
+    for n, (sender, to) in enumerate([
+            ("Ada <ADA@Example.ORG>", [OWNER]), ("ada+lists@example.org", [OWNER]),
+            ("b.o.b.k.a.h.n@googlemail.com", [OWNER]), ("Dana <DANA@uni.example>",
+                                                        ["cyd+x@DANCE.example"]),
+            ("other@example.org", [OWNER]), (OWNER, ["ada@example.org.evil"])]):
+        folder = "Sent" if "dana" in sender.lower() or sender == OWNER else "INBOX"
+        imap_account.append(folder, mail(sender, to, NOW - n * DAY, msgid=f"<odd{n}@t>"))
     village = imap_village(imap_account, tmp_path / "state")
     searched = Store(tmp_path / "a.db")
     sync(village, searched, tmp_path / "state")
@@ -122,3 +129,4 @@ def test_fetch_all_strategy_gives_the_same_interactions(imap_account, tmp_path: 
     finally:
         io.close()
     assert rows(searched) == rows(every)
+    assert {r[0] for r in rows(every)} >= {"<odd0@t>", "<odd1@t>", "<odd2@t>", "<odd3@t>"}

@@ -12,11 +12,12 @@ header block goes through ``core.mailparse.classify_block``, the same parser,
 contact rules, mass-mail rules and skip reasons as mbox and Maildir.
 
 **Full sync: server-side SEARCH, then headers of the hits.** Per folder one
-``UID SEARCH SINCE <lookback> (OR FROM d TO d CC d BCC d HEADER SENDER d ...)``
-over the *domains* of the village's addresses (a superset of every message
-that can concern a village member: the exact address rules, +tags and Gmail
-dots included, are applied afterwards by the parser), then the headers of
-the hits only, in chunks. The alternative, fetching the header fields of
+``UID SEARCH`` for mail since the lookback that is from a village member
+(From or Sender), or from the owner to one (To, Cc, Bcc): each address as
+its local part and domain (so any +tag and any case match; a Gmail address
+as its domain, so any dots match), which is a superset of what the contact
+rules can count; the parser and the rules then decide exactly. Then the
+header fields of the hits only, in chunks. The alternative, fetching the header fields of
 every message, is kept as ``strategy="all"`` for the benchmark, which
 measures both (README, "IMAP and CalDAV").
 
@@ -89,20 +90,20 @@ def choose_folders(folders: Sequence[Folder], wanted: Sequence[str],
     return chosen
 
 
-def domains(people: Sequence[Person]) -> list[str]:
-    """The distinct domains of the village's addresses (both Gmail spellings if either)."""
-    found: set[str] = set()
-    for person in people:
-        for email in person.emails:
-            domain = email.strip().rpartition("@")[2].lower()
-            if domain:
-                found.add(domain)
-    if found & GMAIL_DOMAINS:
-        found |= GMAIL_DOMAINS
-    return sorted(found)
+def address_terms(address: str, keys: Sequence[tuple[str, ...]]) -> list[list[Any]]:
+    """Search keys matching ``address`` in the headers ``keys`` the way the contact
+    rules match it: whatever the case, with any +tag, and for Gmail with any dots
+    (there the domain alone: every dot variant contains it)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    if not local or not domain:
+        return []
+    local = local.split("+", 1)[0]
+    if domain in GMAIL_DOMAINS:
+        return [[*key, d] for key in keys for d in sorted(GMAIL_DOMAINS)]
+    return [[*key, local, *key, domain] for key in keys]
 
 
-def or_tree(terms: list[list[str]]) -> list[Any]:
+def or_tree(terms: list[list[Any]]) -> list[Any]:
     """``OR`` over ``terms`` as a balanced tree (shallow nesting for any number of terms)."""
     if len(terms) == 1:
         return terms[0]
@@ -110,14 +111,33 @@ def or_tree(terms: list[list[str]]) -> list[Any]:
     return ["OR", or_tree(terms[:middle]), or_tree(terms[middle:])]
 
 
-def search_criteria(people: Sequence[Person], since: dt.date | None) -> list[Any] | None:
-    """Messages that can concern a village member, or None if nobody has an address."""
-    terms = [[key, domain] for domain in domains(people) for key in ("FROM", "TO", "CC", "BCC")]
-    terms += [["HEADER", "SENDER", domain] for domain in domains(people)]
-    if not terms:
+def _dedupe(terms: list[list[Any]]) -> list[list[Any]]:
+    seen: list[list[Any]] = []
+    for term in terms:
+        if term not in seen:
+            seen.append(term)
+    return seen
+
+
+def search_criteria(owner: Sequence[str], people: Sequence[Person],
+                    since: dt.date | None) -> list[Any] | None:
+    """Every message that can be evidence about a village member (a superset: the
+    parser and the contact rules decide), or None if nobody has an address.
+
+    Mail from a village member (From, or Sender), or mail from the owner to one
+    (To, Cc or Bcc), the way Gmail's per-person queries put it."""
+    addresses = [e for p in people for e in p.emails]
+    inbound = _dedupe([t for a in addresses for t in address_terms(a, [("FROM",),
+                                                                         ("HEADER", "SENDER")])])
+    outbound = _dedupe([t for a in addresses
+                        for t in address_terms(a, [("TO",), ("CC",), ("BCC",)])])
+    mine = _dedupe([t for a in owner for t in address_terms(a, [("FROM",)])])
+    if not inbound:
         return None
-    criteria: list[Any] = ["SINCE", since] if since else []
-    return criteria + [or_tree(terms)]
+    tree = or_tree(inbound)
+    if mine:
+        tree = ["OR", tree, [or_tree(mine), or_tree(outbound)]]  # (from me AND to them)
+    return (["SINCE", since] if since else []) + [tree]
 
 
 def header_block(item: dict[bytes, Any]) -> bytes | None:
@@ -202,7 +222,7 @@ class ImapMailSource:
         if self.strategy == "all":
             criteria = ["SINCE", since]
         else:
-            criteria = search_criteria(self.people, since)
+            criteria = search_criteria(self.owner_addresses, self.people, since)
         done = total = 0
         first = True
         folders_cursor = {}
@@ -250,7 +270,7 @@ class ImapMailSource:
             if folder.name not in stored:
                 since = (ctx.now - dt.timedelta(days=ctx.limits.lookback_days)).date()
                 criteria = (["SINCE", since] if self.strategy == "all"
-                            else search_criteria(self.people, since))
+                            else search_criteria(self.owner_addresses, self.people, since))
                 uids = session.uid_search(criteria, f"searching {folder.name}") \
                     if criteria else []
                 ranges = [uid_set(uids[i:i + FETCH_CHUNK])
