@@ -51,7 +51,7 @@ from villaged.backends.imap.secrets import Secret
 from villaged.backends.imap.settings import CaldavSettings
 from villaged.core.icalendar_events import event_busy, expand_calendar
 from villaged.domain.addresses import normalize
-from villaged.domain.errors import AuthError, TransientError, VillagedError
+from villaged.domain.errors import AuthError, Problem, TransientError, VillagedError
 from villaged.domain.village import Interaction
 from villaged.ports.backend import Interval, merge_intervals
 from villaged.ports.source import SyncBatch, SyncContext
@@ -82,7 +82,7 @@ def caldav_errors(settings: CaldavSettings, doing: str) -> Iterator[None]:
     host = urlsplit(settings.url).netloc or settings.url
     try:
         yield
-    except VillagedError:
+    except Problem:
         raise
     except dav.AuthorizationError as exc:
         raise AuthError(f"the CalDAV server {host} refused the login of {settings.username}",

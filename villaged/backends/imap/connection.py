@@ -30,7 +30,7 @@ from typing import Any
 
 from villaged.backends.imap.secrets import Secret
 from villaged.backends.imap.settings import ImapSettings
-from villaged.domain.errors import AuthError, TransientError, VillagedError
+from villaged.domain.errors import AuthError, Problem, TransientError, VillagedError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
 
     try:
         yield
-    except VillagedError:
+    except Problem:
         raise
     except imapx.LoginError as exc:
         if "UNAVAILABLE" in str(exc) or isinstance(exc.__context__, (imaplib.IMAP4.abort,
@@ -90,8 +90,8 @@ def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
                                  fix="villaged retries next round") from exc
         raise AuthError(f"the IMAP server {host} refused the login of {settings.username}",
                         fix="check username and the password (an app password where the "
-                            "provider requires one: iCloud, Fastmail, Gmail); then "
-                            "`villaged doctor`") from exc
+                            "provider requires one: iCloud, Fastmail, Gmail; README § Set-up "
+                            "for common providers), then run `villaged doctor`") from exc
     except socket.gaierror as exc:
         raise VillagedError(f"cannot find the IMAP server {settings.host}: "
                             f"{exc.strerror or exc}",

@@ -138,5 +138,6 @@ def _from_keyring(user: str, service: str) -> str:
                             f'on a headless machine') from exc
     if not value:
         raise AuthError(f"no {service} password in the keyring for {user}",
-                        fix=f"store it: keyring set {KEYRING_SERVICE} {user}")
+                        fix=f"store it: keyring set {KEYRING_SERVICE} {user} "
+                            "(README § The password or OAuth2 token)")
     return value
