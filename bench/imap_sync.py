@@ -139,7 +139,6 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     from villaged.backends.imap.mail_source import ImapMailSource
     from villaged.backends.imap.settings import (
         CaldavSettings,
-        Credentials,
         ImapBackend,
         ImapSettings,
     )
@@ -151,9 +150,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     state = Path(spec["state"])
     imap = ImapSettings(host="127.0.0.1", port=spec["imap_port"], username="dana", tls="none",
-                        credentials=Credentials(store="file"), timeout_seconds=600)
+                        secret="file", timeout_seconds=600)
     caldav = CaldavSettings(url=spec["caldav_url"], username="dana", ca_file=Path(spec["ca"]),
-                            credentials=Credentials(store="file"))
+                            secret="file")
     village = Village(
         owner=Owner(name="Dana Reyes", addresses=(OWNER,), timezone=__import__(
             "zoneinfo").ZoneInfo("America/Chicago")),

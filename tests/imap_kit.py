@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from villaged.backends.imap.backend import ImapIO
 from villaged.backends.imap.settings import (
     CaldavSettings,
-    Credentials,
     ImapBackend,
     ImapSettings,
 )
@@ -43,7 +42,7 @@ def password_file(state_dir: Path, service: str, password: str) -> None:
 def imap_settings(account: Any, **kw: Any) -> ImapSettings:
     options: dict[str, Any] = dict(host="127.0.0.1", port=account.server.imaps_port,
                                    username=account.username, tls="implicit",
-                                   ca_file=account.ca, credentials=Credentials(store="file"),
+                                   ca_file=account.ca, secret="file",
                                    timeout_seconds=20)
     options.update(kw)
     return ImapSettings(**options)
@@ -52,7 +51,7 @@ def imap_settings(account: Any, **kw: Any) -> ImapSettings:
 def caldav_settings(calendar: Any, **kw: Any) -> CaldavSettings:
     options: dict[str, Any] = dict(url=calendar.server.url, username=calendar.username,
                                    ca_file=calendar.ca, calendars=(calendar.name,),
-                                   credentials=Credentials(store="file"))
+                                   secret="file")
     options.update(kw)
     return CaldavSettings(**options)
 

@@ -87,7 +87,7 @@ class ImapIO:
             return None
         return CaldavAccount(settings, lambda: load_secret(
             settings.credentials, "caldav", settings.username,
-            settings.url.split("/")[2] if "://" in settings.url else settings.url,
+            settings.host,
             self.state_dir))
 
     @cached_property

@@ -237,8 +237,7 @@ class CaldavSource:
 
     @property
     def name(self) -> str:
-        host = urlsplit(self.settings.url).hostname or self.settings.url
-        return f"caldav:{self.settings.username}@{host}"
+        return f"caldav:{self.settings.username}@{self.settings.host}"
 
     def __repr__(self) -> str:
         return f"CaldavSource({self.name!r})"

@@ -75,7 +75,7 @@ def certificate_problem(exc: ssl.SSLCertVerificationError, host: str, what: str,
 @contextlib.contextmanager
 def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
     """Turn whatever the connection raises into villaged's errors."""
-    host = f"{settings.host}:{settings.port}"
+    host = f"{settings.host}:{settings.server_port}"
     import imapclient.exceptions as imapx
 
     try:
@@ -273,7 +273,7 @@ def connect(settings: ImapSettings, secret: Secret) -> ImapSession:
 
     context = tls_context(settings.ca_file)
     with imap_errors(settings, "connecting"):
-        client = imapclient.IMAPClient(settings.host, port=settings.port,
+        client = imapclient.IMAPClient(settings.host, port=settings.server_port,
                                        ssl=settings.tls == "implicit", ssl_context=context,
                                        timeout=settings.timeout_seconds)
     try:
@@ -281,7 +281,7 @@ def connect(settings: ImapSettings, secret: Secret) -> ImapSession:
             if settings.tls == "starttls":
                 if not client.has_capability("STARTTLS"):
                     raise VillagedError(
-                        f"the IMAP server {settings.host}:{settings.port} does not offer STARTTLS",
+                        f"the IMAP server {settings.host}:{settings.server_port} does not offer STARTTLS",
                         fix='use tls = "implicit" with port 993')
                 client.starttls(context)
         with imap_errors(settings, "logging in"):

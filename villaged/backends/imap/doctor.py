@@ -31,7 +31,7 @@ def checks(c: BackendCheckup) -> list[Finding]:
 
 def imap_checks(c: BackendCheckup, backend: ImapBackend) -> list[Finding]:
     s = backend.imap
-    found = [Finding("imap", Level.INFO, f"{s.host}:{s.port}, tls {s.tls}, password from "
+    found = [Finding("imap", Level.INFO, f"{s.host}:{s.server_port}, tls {s.tls}, password from "
                      + where(s.credentials, "imap", s.username, s.host, c.state_dir))]
     try:
         session: ImapSession = connect(s, load_secret(s.credentials, "imap", s.username, s.host,
@@ -78,7 +78,7 @@ def caldav_checks(c: BackendCheckup, backend: ImapBackend) -> list[Finding]:
     if s is None:
         return [Finding("caldav", Level.INFO, "no [backend.caldav]: meetings are not read and "
                         "invitations see no busy times")]
-    host = s.url.split("/")[2] if "://" in s.url else s.url
+    host = s.host
     account = CaldavAccount(s, lambda: load_secret(s.credentials, "caldav", s.username, host,
                                                    c.state_dir))
     try:

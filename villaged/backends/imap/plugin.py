@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from villaged.backends.imap.settings import CALDAV_KEYS, IMAP_KEYS, read_imap
+from villaged.backends.imap.settings import CaldavSettings, ImapSettings, read_imap
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.doctor import BackendCheckup, Finding
@@ -24,6 +24,6 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
     return checks(checkup)
 
 
-PLUGIN = BackendPlugin(kind="imap", keys=("imap", "caldav"), read=read_imap, open=_open,
-                       doctor=_doctor,
-                       sections={"[backend.imap]": IMAP_KEYS, "[backend.caldav]": CALDAV_KEYS})
+PLUGIN = BackendPlugin(kind="imap", read=read_imap, open=_open, doctor=_doctor,
+                       tables={"imap": ImapSettings, "caldav": CaldavSettings},
+                       example='"imap": any IMAP mail server, with CalDAV calendars')

@@ -1,30 +1,10 @@
-"""Settings of ``[backend] kind = "imap"``: any IMAP mail server plus a CalDAV calendar.
+"""Settings of ``[backend] kind = "imap"``: any IMAP mail server, plus CalDAV calendars.
 
-```toml
-[backend]
-kind = "imap"
-
-[backend.imap]
-host = "imap.fastmail.com"
-username = "dana@fastmail.com"
-# port = 993                      # 993 for tls = "implicit", 143 otherwise
-# tls = "implicit"                # "implicit", "starttls", or "none" (loopback only)
-# ca_file = "~/ca.pem"            # trust this CA (a self-signed server)
-# folders = ["INBOX", "Sent"]     # default: INBOX and the \\Sent folder; ["*"]: every
-#                                 # folder but \\Junk, \\Trash and \\Drafts
-# drafts_folder = "Drafts"        # default: the \\Drafts folder
-# secret = "keyring"              # keyring | file | systemd-credential
-# password_command = "pass show mail/fastmail"
-# oauth2_command = "oama access dana@example.org"
-
-[backend.caldav]
-url = "https://caldav.fastmail.com/"
-username = "dana@fastmail.com"
-# calendars = ["Work"]            # display names or URLs; default: all of yours
-```
-
-The CalDAV table is optional: without it villaged reads mail only (and has no
-busy times for invitations).
+``[backend.imap]`` and the optional ``[backend.caldav]``. Each key is declared
+once, here; the reader, the allowed keys and the example config are derived
+from these fields. Checks that span keys (plain IMAP only to a loopback
+address, one secret source, a CalDAV URL or bare host) are made in
+``read_imap``, each failing at its key with a fix.
 """
 
 from __future__ import annotations
@@ -34,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from villaged.domain.setting import setting
+from villaged.schema import declared
 from villaged.schema.typed_table import TypedTable
 
 TLS_MODES = ("implicit", "starttls", "none")
 SECRET_STORES = ("keyring", "file", "systemd-credential")
 ALL_FOLDERS = "*"
-IMAP_KEYS = ("host", "port", "username", "tls", "ca_file", "folders", "drafts_folder",
-             "secret", "password_command", "oauth2_command", "timeout_seconds")
-CALDAV_KEYS = ("url", "username", "ca_file", "calendars", "secret", "password_command",
-               "oauth2_command")
 
 
 @dataclass(frozen=True)
@@ -60,24 +38,92 @@ class Credentials:
 
 @dataclass(frozen=True)
 class ImapSettings:
-    host: str
-    username: str
-    port: int = 993
-    tls: str = "implicit"
-    ca_file: Path | None = None
-    folders: tuple[str, ...] = ()  # () = INBOX + \Sent; ("*",) = all but junk/trash/drafts
-    drafts_folder: str | None = None  # None = the \Drafts special-use folder
-    credentials: Credentials = Credentials()
-    timeout_seconds: int = 60
+    """[backend.imap]: any IMAP mail server (Fastmail, iCloud, a university Dovecot...).
+
+    With kind = "imap", villaged reads mail headers over IMAP, writes drafts into
+    your IMAP drafts folder and puts the digest into your INBOX; it sends
+    nothing. The password is never written here: see secret below (README,
+    "Any IMAP mail server, with CalDAV calendars").
+    """
+
+    host: str = setting(required=True, nonempty=True, example='"imap.fastmail.com"',
+                        doc="The IMAP server.")
+    username: str = setting(required=True, nonempty=True, example='"dana@fastmail.com"',
+                            doc="Your login on it.")
+    port: int | None = setting(None, low=1, high=65535, example="993",
+                               doc='993 with tls = "implicit", else 143 (the default).')
+    tls: str = setting("implicit", choices=TLS_MODES,
+                       doc='"implicit" (port 993), "starttls" (port 143), or "none": only to a '
+                           "loopback address such as a local bridge.")
+    ca_file: Path | None = setting(None, example='"~/.config/villaged/campus-ca.pem"',
+                                   doc="Trust this CA (a server with its own certificate "
+                                       "authority).")
+    folders: tuple[str, ...] = setting(
+        (), example='["INBOX", "Sent"]',
+        doc='Folders to read. Default: INBOX and the folder marked \\Sent; ["*"]: every '
+            "folder but \\Junk, \\Trash and \\Drafts.")
+    drafts_folder: str | None = setting(None, example='"Drafts"',
+                                        doc="Where drafts go. Default: the folder marked "
+                                            "\\Drafts.")
+    secret: str = setting("keyring", choices=SECRET_STORES,
+                          doc='Where the password is: "keyring" (keyring set villaged '
+                              'imap:USER@HOST), "file" (imap-password in the state '
+                              'directory, 0600) or "systemd-credential".')
+    password_command: str | None = setting(
+        None, example='"pass show mail/fastmail"',
+        doc="Or a command that prints the password (like mbsync's PassCmd). For OAuth2, "
+            'write instead oauth2_command = "oama access you@example.org": a command that '
+            "prints an access token (IMAP then logs in with XOAUTH2 / OAUTHBEARER).")
+    oauth2_command: str | None = setting(None, example='"oama access dana@example.org"',
+                                         in_example=False)
+    timeout_seconds: int = setting(60, low=1, high=3600,
+                                   doc="Give up on an unanswered command after this long.")
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.secret, self.password_command, self.oauth2_command)
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.tls == "implicit" else 143)
 
 
 @dataclass(frozen=True)
 class CaldavSettings:
-    url: str
-    username: str
-    ca_file: Path | None = None
-    calendars: tuple[str, ...] = ()  # () = all of the owner's
-    credentials: Credentials = Credentials()
+    """[backend.caldav]: your calendars on a CalDAV server.
+
+    Optional, with kind = "imap" (Nextcloud, Radicale, Fastmail, iCloud...).
+    Without it villaged reads no meetings and sees no busy times.
+    """
+
+    url: str = setting(required=True, nonempty=True, example='"https://caldav.fastmail.com/"',
+                       doc="The server's URL, or just its host name (found through "
+                           "/.well-known/caldav).")
+    username: str = setting(required=True, nonempty=True, example='"dana@fastmail.com"',
+                            doc="Your login on it.")
+    ca_file: Path | None = setting(None, example='"~/.config/villaged/campus-ca.pem"',
+                                   doc="Trust this CA.")
+    calendars: tuple[str, ...] = setting((), example='["Work"]',
+                                         doc="Calendars to read, by name or URL. Default: all "
+                                             "of yours.")
+    secret: str = setting("keyring", choices=SECRET_STORES,
+                          doc='As for IMAP; the keyring user is caldav:USER@HOST, the file '
+                              'caldav-password.')
+    password_command: str | None = setting(
+        None, example='"pass show cal/fastmail"',
+        doc="Or a command that prints the password; or oauth2_command, as for IMAP "
+            "(sent as a Bearer token).")
+    oauth2_command: str | None = setting(None, example='"oama access dana@example.org"',
+                                         in_example=False)
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.secret, self.password_command, self.oauth2_command)
+
+    @property
+    def host(self) -> str:
+        url = self.url if "://" in self.url else f"https://{self.url}"
+        return urlsplit(url).hostname or self.url
 
 
 @dataclass(frozen=True)
@@ -96,74 +142,44 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _credentials(t: TypedTable) -> Credentials:
-    password_command = t.text("password_command", nonempty=True,
-                              example='password_command = "pass show mail/work"') or None
-    oauth2_command = t.text("oauth2_command", nonempty=True,
-                            example='oauth2_command = "oama access dana@example.org"') or None
+def _one_secret(t: TypedTable, password_command: str | None, oauth2_command: str | None) -> None:
     if password_command and oauth2_command:
         t.fail("oauth2_command", "password_command and oauth2_command are both set",
                fix="keep one: oauth2_command for an OAuth2 access token, "
                    "password_command for a password")
-    store = t.choice("secret", SECRET_STORES, "keyring", example='secret = "keyring"')
-    return Credentials(store=store, password_command=password_command,
-                       oauth2_command=oauth2_command)
 
 
-def read_imap_settings(t: TypedTable) -> ImapSettings:
-    t.check_keys(IMAP_KEYS)
-    host = t.text("host", required=True, nonempty=True, example='host = "imap.fastmail.com"')
-    tls = t.choice("tls", TLS_MODES, "implicit", example='tls = "implicit"')
-    if tls == "none" and not is_loopback(host):
-        t.fail("tls", f'tls = "none" would send your password to {host} unencrypted',
+def _imap(t: TypedTable) -> ImapSettings:
+    imap: ImapSettings = declared.read_settings(ImapSettings, t)
+    if imap.tls == "none" and not is_loopback(imap.host):
+        t.fail("tls", f'tls = "none" would send your password to {imap.host} unencrypted',
                fix='use tls = "implicit" (port 993) or "starttls" (port 143); "none" is '
                    "only allowed to a loopback address such as 127.0.0.1 (a local bridge)")
-    port = t.integer("port", 993 if tls == "implicit" else 143, low=1, high=65535,
-                     example="port = 993")
-    folders = t.strings("folders", (), example='folders = ["INBOX", "Sent"]')
-    drafts = t.text("drafts_folder", nonempty=True, example='drafts_folder = "Drafts"') or None
-    return ImapSettings(
-        host=host,
-        username=t.text("username", required=True, nonempty=True,
-                        example='username = "dana@example.org"'),
-        port=port,
-        tls=tls,
-        ca_file=t.path("ca_file", example='ca_file = "~/.config/villaged/ca.pem"'),
-        folders=folders,
-        drafts_folder=drafts,
-        credentials=_credentials(t),
-        timeout_seconds=t.integer("timeout_seconds", 60, low=1, high=3600),
-    )
+    _one_secret(t, imap.password_command, imap.oauth2_command)
+    return imap
 
 
-def read_caldav_settings(t: TypedTable) -> CaldavSettings:
-    t.check_keys(CALDAV_KEYS)
-    url = t.text("url", required=True, nonempty=True, example='url = "https://caldav.fastmail.com/"')
-    if "://" not in url:  # a bare host: discovery through /.well-known/caldav
-        url = f"https://{url}/"
+def _caldav(t: TypedTable) -> CaldavSettings:
+    caldav: CaldavSettings = declared.read_settings(CaldavSettings, t)
+    url = caldav.url if "://" in caldav.url else f"https://{caldav.url.strip('/')}/"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        t.fail("url", f'"{url}" is not an http(s) URL or a host name',
+        t.fail("url", f'"{caldav.url}" is not an http(s) URL or a host name',
                fix='write the server, e.g. url = "caldav.fastmail.com", or a full URL')
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         t.fail("url", f"http:// would send your password to {parts.hostname} unencrypted",
                fix="use https://; plain http is only allowed to a loopback address")
-    return CaldavSettings(
-        url=url,
-        username=t.text("username", required=True, nonempty=True,
-                        example='username = "dana@example.org"'),
-        ca_file=t.path("ca_file", example='ca_file = "~/.config/villaged/ca.pem"'),
-        calendars=t.strings("calendars", (), example='calendars = ["Work"]'),
-        credentials=_credentials(t),
-    )
+    _one_secret(t, caldav.password_command, caldav.oauth2_command)
+    return caldav  # a bare host stays bare: the caldav library then discovers (RFC 6764)
 
 
 def read_imap(backend: TypedTable, chosen: bool) -> ImapBackend | None:
     """[backend.imap] and [backend.caldav], checked whenever present."""
-    imap_table = backend.table("imap", required=chosen, example='[backend.imap]\nhost = "..."')
+    imap_table = backend.table("imap", required=chosen,
+                               example='[backend.imap]\nhost = "imap.example.org"')
     caldav_table = backend.table("caldav")
-    imap = read_imap_settings(imap_table) if imap_table is not None else None
-    caldav = read_caldav_settings(caldav_table) if caldav_table is not None else None
+    imap = _imap(imap_table) if imap_table is not None else None
+    caldav = _caldav(caldav_table) if caldav_table is not None else None
     if not chosen or imap is None:
         return None
     return ImapBackend(imap=imap, caldav=caldav)
