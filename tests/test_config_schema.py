@@ -7,6 +7,7 @@ fix; values at the edges of a range load and work.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,8 +19,11 @@ from villaged.config import load_village
 from villaged.config.example import example_text
 from villaged.domain.errors import ConfigError
 from villaged.domain.rhythm import parse_rhythm
+from villaged.domain.setting import setting
 from villaged.domain.village import Agreement, Owner, Person, Roulette, Thresholds, Village
 from villaged.schema import declared
+from villaged.schema.source import Source
+from villaged.schema.typed_table import TypedTable
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "village.example.toml"
 
@@ -251,3 +255,36 @@ def test_each_backends_commented_block_loads_when_uncommented(load, plugin):
     main_type = next(iter(plugin.tables.values()))
     assert isinstance(village.backend, main_type) or any(
         isinstance(v, main_type) for v in vars(village.backend).values())
+
+
+@dataclasses.dataclass(frozen=True)
+class Secret:
+    secret: str = setting("keyring", choices=("keyring", "file"), doc="Where the password is.")
+    password_command: str | None = setting(None, example='"pass show mail"')
+
+
+@dataclasses.dataclass(frozen=True)
+class Mailbox:
+    host: str = setting(required=True, nonempty=True, example='"imap.example.org"')
+    port: int = setting(993, low=1, high=65535)
+    credentials: Secret = setting(Secret(), inline=True)
+
+
+def test_a_backend_declares_its_keys_in_its_own_types(tmp_path):
+    """What a new backend writes: frozen dataclasses, one field per key, nothing else."""
+    assert declared.allowed(Mailbox) == ("host", "port", "secret", "password_command")
+    text = '[backend.mailbox]\nhost = "imap.example.org"\nsecret = "file"\nport = 70000\n'
+    src = Source(tmp_path / "village.toml", text, homes={})
+    t = TypedTable(src, {"host": "imap.example.org", "secret": "file"}, ("backend", "mailbox"),
+                   "backend → mailbox", "[backend.mailbox]")
+    assert declared.read_settings(Mailbox, t) == Mailbox("imap.example.org", 993, Secret("file"))
+    t.data["port"] = 70000
+    with pytest.raises(ConfigError) as info:
+        declared.read_settings(Mailbox, t)
+    assert "village.toml, line 4: backend → mailbox → port: 70000 is out of range" in str(info.value)
+    assert "from 1 to 65535" in info.value.fix
+    t.data.pop("port")
+    t.data["secrt"] = "file"
+    with pytest.raises(ConfigError) as info:
+        declared.read_settings(Mailbox, t)
+    assert 'did you mean "secret"?' in info.value.fix

@@ -172,7 +172,9 @@ def _backend() -> list[str]:
 def _table(cls: type, values: dict[str, Any], *, example_values: bool = False) -> list[str]:
     lines: list[str] = []
     for key in declared.keys_of(cls):
-        if key.setting.in_example and key.table_type is None:
+        if key.setting.inline:
+            lines += _table(key.hint, values, example_values=example_values)
+        elif key.setting.in_example and key.table_type is None:
             lines += _key_lines(key, values, example_values=example_values)
     return lines
 

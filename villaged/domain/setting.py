@@ -44,6 +44,7 @@ class Setting:
     keys: tuple[str, ...] = ()  # a value written as several keys (working days + hours)
     examples: tuple[str, ...] = ()  # one example per key of ``keys``
     custom: bool = False  # read by the table's own code, which passes the value in
+    inline: bool = False  # a settings type whose keys sit in this same table (credentials)
     in_example: bool = True  # shown in the commented example config
 
 

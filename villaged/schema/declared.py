@@ -61,7 +61,7 @@ class Key:
     @property
     def table_type(self) -> type | None:
         """The settings type of a sub-table key, else None."""
-        if not _is_settings_type(self.hint):
+        if self.setting.inline or not _is_settings_type(self.hint):
             return None
         if typing.get_origin(self.hint) is tuple:  # [[person]]: an array of tables
             item: type = typing.get_args(self.hint)[0]
@@ -103,7 +103,9 @@ def allowed(cls: type, table: str = "") -> tuple[str, ...]:
     """The keys (and sub-table names) allowed in ``cls``'s table, or in its flattened ``table``."""
     names: list[str] = []
     for key in keys_of(cls):
-        if key.setting.table == table:
+        if key.setting.inline and key.setting.table == table:
+            names.extend(allowed(key.hint))
+        elif key.setting.table == table:
             names.extend(key.names)
         elif not table and key.setting.table not in names:
             names.append(key.setting.table)  # a flattened sub-table, e.g. [invitations]
@@ -152,6 +154,9 @@ def read_values(
     """
     values: dict[str, Any] = {}
     for key in keys_of(cls):
+        if key.setting.inline and key.setting.table == table:
+            values[key.field] = key.hint(**read_values(key.hint, t, required=required))
+            continue
         if key.setting.custom or key.setting.table != table or key.table_type is not None:
             continue
         present = any(name in t.data for name in key.names)
