@@ -33,13 +33,16 @@ Busy time for invitations comes from the same events, by
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import socket
 import ssl
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,11 +57,11 @@ from villaged.domain.addresses import normalize
 from villaged.domain.errors import AuthError, Problem, TransientError, VillagedError
 from villaged.domain.village import Interaction
 from villaged.ports.backend import Interval, merge_intervals
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 REWINDOW = dt.timedelta(days=7)
 _UTC = dt.UTC
 
@@ -223,12 +226,29 @@ class CaldavAccount:
         return merge_intervals(found)
 
 
+@dataclass(frozen=True)
+class CaldavCursor(Cursor):
+    """The window last read in full, and per calendar URL its state: how it is read
+    ("sync" with its token, or "query" with the answer's digest) and, per resource
+    href, the interaction uids it gave."""
+
+    KIND = "caldav"
+    VERSION = 1
+
+    signature: str  # the settings the cursor holds for, hashed
+    full_at: str  # when the calendars were last read in full (ISO, aware)
+    window: tuple[str, ...]  # first and last UTC day read (ISO)
+    calendars: dict[str, dict[str, Any]]
+
+
 class TokenRejected(Exception):
     """The server refused the stored sync token."""
 
 
 class CaldavSource:
     """All of the owner's CalDAV calendars. ``name`` is ``caldav:<username>@<host>``."""
+
+    cursor_type = CaldavCursor
 
     def __init__(self, account: CaldavAccount, owner_tz: Any) -> None:
         self.account = account
@@ -249,26 +269,27 @@ class CaldavSource:
         return ((now - dt.timedelta(days=ctx.limits.lookback_days)).date(),
                 (now + dt.timedelta(days=ctx.limits.horizon_days + 7)).date())
 
-    def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
-        if not cursor or cursor.get("version") != CURSOR_VERSION:
-            return False
-        if cursor.get("signature") != self._signature(ctx):
+    def _usable(self, cursor: CaldavCursor | None, ctx: SyncContext) -> bool:
+        if cursor is None or cursor.signature != self._signature(ctx) or len(cursor.window) != 2:
             return False
         try:
-            anchor = dt.datetime.fromisoformat(cursor["full_at"])
-        except (KeyError, TypeError, ValueError):
+            anchor = dt.datetime.fromisoformat(cursor.full_at)
+            dt.date.fromisoformat(cursor.window[0])
+            dt.date.fromisoformat(cursor.window[1])
+        except (TypeError, ValueError):
             return False
-        return dt.timedelta(0) <= ctx.now - anchor < REWINDOW
+        return anchor.tzinfo is not None and dt.timedelta(0) <= ctx.now - anchor < REWINDOW
 
-    def _signature(self, ctx: SyncContext) -> dict[str, Any]:
-        return {"lookback_days": ctx.limits.lookback_days,
-                "horizon_days": ctx.limits.horizon_days,
-                "calendars": list(self.settings.calendars),
-                "max_attendees": ctx.limits.max_attendees}
+    def _signature(self, ctx: SyncContext) -> str:
+        settings = {"lookback_days": ctx.limits.lookback_days,
+                    "horizon_days": ctx.limits.horizon_days,
+                    "calendars": list(self.settings.calendars),
+                    "max_attendees": ctx.limits.max_attendees}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
     # -- the protocol -------------------------------------------------------------------
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    def sync(self, cursor: CaldavCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         if self._usable(cursor, ctx):
             assert cursor is not None
             try:
@@ -288,16 +309,15 @@ class CaldavSource:
             calendars[url] = state
             interactions.extend(found)
             skipped.update(skips)
-        cursor = {"version": CURSOR_VERSION, "signature": self._signature(ctx),
-                  "full_at": ctx.now.isoformat(), "window": [first.isoformat(), last.isoformat()],
-                  "calendars": calendars, "skipped": dict(skipped)}
+        cursor = CaldavCursor(signature=self._signature(ctx), full_at=ctx.now.isoformat(),
+                              window=(first.isoformat(), last.isoformat()), calendars=calendars)
         log.info("%s: %d calendars, %d meeting interactions (full)", self.name, len(calendars),
                  len(interactions))
         yield SyncBatch(interactions=interactions, cursor=cursor, skipped=skipped, replace=True)
 
-    def _incremental(self, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[SyncBatch]:
-        first, last = (dt.date.fromisoformat(d) for d in cursor["window"])
-        calendars = dict(cursor.get("calendars") or {})
+    def _incremental(self, cursor: CaldavCursor, ctx: SyncContext) -> Iterator[SyncBatch]:
+        first, last = (dt.date.fromisoformat(d) for d in cursor.window)
+        calendars = dict(cursor.calendars)
         interactions: list[Interaction] = []
         removed: set[str] = set()
         skipped: Counter[str] = Counter()
@@ -318,7 +338,7 @@ class CaldavSource:
             return
         still = {u for s in calendars.values() for uids in (s.get("items") or {}).values()
                  for u in uids}
-        new_cursor = {**cursor, "calendars": calendars}
+        new_cursor = dataclasses.replace(cursor, calendars=calendars)
         yield SyncBatch(interactions=interactions, cursor=new_cursor,
                         removed_uids=sorted((removed - still) | {i.uid for i in interactions}),
                         skipped=skipped)
@@ -372,7 +392,7 @@ class CaldavSource:
         deleted = {str(u) for u in collection.deleted_urls}
         changed = [o for o in collection.objects if str(o.url.canonical()) not in deleted
                    and str(o.url) not in deleted]
-        items: dict[str, list[str]] = dict(state.get("items") or {}) if token else {}
+        items: dict[str, tuple[str, ...]] = dict(state.get("items") or {}) if token else {}
         for url_gone in deleted:
             items.pop(_href(url_gone), None)
         interactions: list[Interaction] = []
@@ -383,7 +403,7 @@ class CaldavSource:
                 datas = [(str(o.url), o.data) for o in loaded]
             for href, data in datas:
                 found, skips = self._expand(data, first, last, ctx)
-                items[_href(href)] = sorted({i.uid for i in found})
+                items[_href(href)] = tuple(sorted({i.uid for i in found}))
                 interactions.extend(found)
                 skipped.update(skips)
         token_now = str(collection.sync_token or "") or None
@@ -401,12 +421,12 @@ class CaldavSource:
         digest = hashlib.sha256(repr(datas).encode()).hexdigest()
         if state.get("mode") == "query" and state.get("sha256") == digest:
             return state, [], Counter()
-        items: dict[str, list[str]] = {}
+        items: dict[str, tuple[str, ...]] = {}
         interactions: list[Interaction] = []
         skipped: Counter[str] = Counter()
         for href, data in datas:
             found, skips = self._expand(data, first, last, ctx)
-            items[_href(href)] = sorted({i.uid for i in found})
+            items[_href(href)] = tuple(sorted({i.uid for i in found}))
             interactions.extend(found)
             skipped.update(skips)
         return {"mode": "query", "sha256": digest, "items": items}, interactions, skipped

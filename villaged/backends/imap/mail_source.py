@@ -39,9 +39,12 @@ filed in two folders counts once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from villaged.backends.imap.connection import Folder, ImapSession, uid_set
@@ -50,11 +53,11 @@ from villaged.core.mailparse import classify_block
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import TransientError, VillagedError
 from villaged.domain.village import Interaction, Person
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
                  "REFERENCES", "SUBJECT", "LIST-ID", "LIST-UNSUBSCRIBE", "LIST-POST",
                  "PRECEDENCE")
@@ -63,6 +66,17 @@ FETCH_CHUNK = 2000  # messages per UID FETCH (and per SyncBatch)
 NEW_BY_SEARCH = 5000  # more new messages than this in a folder: search them instead
 SKIP_SPECIAL = frozenset({"\\junk", "\\trash", "\\drafts"})
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+@dataclass(frozen=True)
+class ImapCursor(Cursor):
+    """Per folder (UIDVALIDITY, UIDNEXT), and a digest of the settings they hold for."""
+
+    KIND = "imap"
+    VERSION = 1
+
+    signature: str  # owner, people, lookback, folders and strategy, hashed
+    folders: dict[str, tuple[int, ...]]  # folder -> (UIDVALIDITY, UIDNEXT)
 
 
 def choose_folders(folders: Sequence[Folder], wanted: Sequence[str],
@@ -150,6 +164,8 @@ def header_block(item: dict[bytes, Any]) -> bytes | None:
 class ImapMailSource:
     """The owner's IMAP mailbox. ``name`` is ``imap:<username>@<host>``."""
 
+    cursor_type = ImapCursor
+
     def __init__(self, session: Callable[[], ImapSession], settings: ImapSettings,
                  owner_addresses: Sequence[str], people: Sequence[Person],
                  drafts_folder: Callable[[], str | None] = lambda: None,
@@ -171,32 +187,33 @@ class ImapMailSource:
 
     # -- cursor -------------------------------------------------------------------
 
-    def _signature(self, ctx: SyncContext, folders: list[Folder]) -> dict[str, Any]:
-        return {
+    def _signature(self, ctx: SyncContext, folders: list[Folder]) -> str:
+        """A digest of what a stored cursor is valid for (a change: full rescan)."""
+        settings = {
             "owner": sorted(normalize(a) for a in self.owner_addresses),
             "people": {p.key: sorted(normalize(e) for e in p.emails) for p in self.people},
             "lookback_days": ctx.limits.lookback_days,
             "folders": sorted(f.name for f in folders),
             "strategy": self.strategy,
         }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
     # -- the protocol ---------------------------------------------------------------
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    def sync(self, cursor: ImapCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         try:
             yield from self._sync(cursor, ctx)
         except TransientError:
             self._reset()  # the connection is broken: the next use opens a new one
             raise
 
-    def _sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    def _sync(self, cursor: ImapCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         session = self._session()
         listed = session.folders(status=True)
         chosen = choose_folders(listed, self.settings.folders, self._drafts_folder())
         signature = self._signature(ctx, chosen)
-        stored = (cursor or {}).get("folders") or {}
-        usable = (bool(cursor) and cursor.get("version") == CURSOR_VERSION  # type: ignore[union-attr]
-                  and cursor.get("signature") == signature)  # type: ignore[union-attr]
+        stored = dict(cursor.folders) if cursor is not None else {}
+        usable = cursor is not None and cursor.signature == signature
         if usable and any(f.name in stored and stored[f.name][0] != f.uidvalidity
                           for f in chosen):
             changed = [f.name for f in chosen if f.name in stored
@@ -208,14 +225,13 @@ class ImapMailSource:
             return
         yield from self._incremental(session, chosen, signature, stored, ctx)
 
-    def _cursor(self, signature: dict[str, Any],
-                folders: dict[str, tuple[int, int]]) -> dict[str, Any]:
-        return {"version": CURSOR_VERSION, "signature": signature,
-                "folders": {name: list(v) for name, v in sorted(folders.items())}}
+    def _cursor(self, signature: str, folders: dict[str, tuple[int, int]]) -> ImapCursor:
+        return ImapCursor(signature=signature,
+                          folders={name: tuple(v) for name, v in sorted(folders.items())})
 
     # -- full -------------------------------------------------------------------------
 
-    def _full(self, session: ImapSession, chosen: list[Folder], signature: dict[str, Any],
+    def _full(self, session: ImapSession, chosen: list[Folder], signature: str,
               ctx: SyncContext) -> Iterator[SyncBatch]:
         since = (ctx.now - dt.timedelta(days=ctx.limits.lookback_days)).date()
         criteria: list[Any] | None
@@ -250,10 +266,11 @@ class ImapMailSource:
     # -- incremental --------------------------------------------------------------------
 
     def _incremental(self, session: ImapSession, chosen: list[Folder],
-                     signature: dict[str, Any], stored: dict[str, list[int]],
+                     signature: str, stored: dict[str, tuple[int, ...]],
                      ctx: SyncContext) -> Iterator[SyncBatch]:
+        chosen_names = {f.name for f in chosen}
         folders_cursor = {name: (int(v[0]), int(v[1])) for name, v in stored.items()
-                          if name in signature["folders"]}
+                          if name in chosen_names}
         changed = [f for f in chosen
                    if f.name not in stored or f.uidnext is None or f.uidnext != stored[f.name][1]]
         if not changed:
