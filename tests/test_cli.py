@@ -101,8 +101,11 @@ def test_deleting_a_draft_marks_it_discarded_and_it_is_not_redrafted_that_week(v
     marie.unlink()
     out = run_in(village_dir, "plan", "--json")
     marie_items = [i for i in json.loads(out.stdout) if i["person"] == "marie-curie"]
+    # Marie's April offer was never answered: villaged drafted one acknowledgement; once it is
+    # discarded, it leaves her alone (no check-in either) until new contact happens
     assert [i["action"] for i in marie_items] == ["skip"]
-    assert "already drafted" in marie_items[0]["reason"]
+    assert marie_items[0]["guard"] == "reply-discarded"
+    assert "no check-in either" in marie_items[0]["reason"]
 
 
 def test_log_records_an_offline_contact_that_warms_the_relationship(village_dir):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NOW, person, seen, village
+from tests.conftest import NOW, convo, person, seen, village
 from villaged.backends.local.backend import LocalIO
 from villaged.backends.local.digest import MaildirDigestBox
 from villaged.cli.main import main
@@ -65,14 +65,14 @@ def series(days_ago, status):
 def known_interactions():
     return [
         series(42, "declined"), series(28, "declined"), series(14, "cancelled"),
-        series(-2, "declined"), seen("ada", 20),
-        seen("kj", 20),
-        seen("rosa", 10),
-        seen("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
+        series(-2, "declined"), *convo("ada", 20),
+        *convo("kj", 20),
+        *convo("rosa", 10),
+        *convo("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
         seen("lise", -9, Kind.MEETING, subject="Too far ahead"),
         seen("barb", 200), seen("barb", 10, Kind.EMAIL_OUT),
-        seen("marie", 300),
-        seen("hedy", 50),
+        *convo("marie", 300),
+        *convo("hedy", 50),
     ]
 
 
@@ -126,7 +126,7 @@ def test_the_digest_for_a_known_village(known):
     assert "No mentor yet" not in village_map
 
     table = section(text, "Relationships")
-    assert "Hedy Lamarr            peer mentor cold    last 2026-10-04 (email from them)" in table
+    assert "Hedy Lamarr            peer mentor cold    last 2026-10-04 (email to them)" in table
     assert "Marie Curie" in table and "due 2026-05-27, 180 days overdue" in table
 
     drafts = section(text, "Drafts awaiting your review")

@@ -86,9 +86,10 @@ def plan(c: Context, as_json: bool) -> None:
     """Dry run: what would be drafted this week, and why not for everyone else."""
     village, result = _round(c, draft=False)
     if as_json:
-        click.echo(json.dumps([render.plan_json(i) for i in result.plan], indent=2))
+        click.echo(json.dumps([render.plan_json(i, result.notes, result.needs_words)
+                               for i in result.plan], indent=2))
     else:
-        click.echo(render.plan_text(village, result.plan))
+        click.echo(render.plan_text(village, result.plan, result.notes, result.needs_words))
 
 
 @click.command()
@@ -97,7 +98,7 @@ def plan(c: Context, as_json: bool) -> None:
 def draft(c: Context) -> None:
     """Write this round's drafts into your drafts folder now (nothing is sent)."""
     village, result = _round(c, draft=True)
-    click.echo(render.plan_text(village, result.plan))
+    click.echo(render.plan_text(village, result.plan, result.notes, result.needs_words))
     if result.written:
         click.echo(f"\n{len(result.written)} draft(s) written to "
                    f"{result.drafts_link}: review, edit and send them yourself.")

@@ -17,10 +17,11 @@ OWNER = ("name", "addresses", "timezone", "working_days", "working_hours")
 THRESHOLDS = tuple(f.name for f in dataclasses.fields(Thresholds))
 ROULETTE = ("day", "time", "size")
 DIGEST = ("day", "time", "maildir")
-INVITATIONS = ("cooldown_weeks",)
+INVITATIONS = ("cooldown_weeks", "min_notice_days")
 DAEMON = ("sync_minutes",)
-PERSON = ("name", "key", "emails", "role", "cadence_days", "interests", "notes",
-          "paused_until", "do_not_draft", "gives", "agreement")  # fmt: skip
+PERSON = ("name", "key", "emails", "role", "roles", "greeting", "register", "cadence_days",
+          "interests", "notes", "paused_until", "do_not_draft", "draft_one_way", "gives",
+          "agreement")  # fmt: skip
 AGREEMENT = ("rhythm", "duration_minutes", "location", "agenda", "days", "hours")
 
 

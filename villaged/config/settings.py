@@ -90,10 +90,14 @@ def read_digest(t: TypedTable | None) -> DigestSettings:
     )
 
 
-def read_invite_cooldown_weeks(t: TypedTable | None) -> int:
-    return _only_integer(
-        t, allowed_keys.INVITATIONS, Village.invite_cooldown_weeks, low=0, high=104
-    )
+def read_invitations(t: TypedTable | None) -> tuple[int, int]:
+    """[invitations]: (cooldown_weeks, min_notice_days)."""
+    if t is None:
+        return Village.invite_cooldown_weeks, Village.invite_min_notice_days
+    t.check_keys(allowed_keys.INVITATIONS)
+    return (t.integer("cooldown_weeks", Village.invite_cooldown_weeks, low=0, high=104),
+            t.integer("min_notice_days", Village.invite_min_notice_days, low=0, high=30,
+                      example="min_notice_days = 3"))
 
 
 def read_sync_minutes(t: TypedTable | None) -> int:

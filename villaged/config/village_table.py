@@ -11,7 +11,7 @@ from villaged.config.people import read_people
 from villaged.config.settings import (
     read_cadences,
     read_digest,
-    read_invite_cooldown_weeks,
+    read_invitations,
     read_roulette,
     read_sync_minutes,
     read_thresholds,
@@ -34,7 +34,7 @@ def read_village(src: Source, data: dict[str, Any]) -> Village:
     thresholds = read_thresholds(top.table("thresholds"))
     roulette = read_roulette(top.table("roulette"))
     digest = read_digest(top.table("digest"))
-    cooldown = read_invite_cooldown_weeks(top.table("invitations"))
+    cooldown, notice = read_invitations(top.table("invitations"))
     sync_minutes = read_sync_minutes(top.table("daemon"))
 
     return Village(
@@ -46,6 +46,7 @@ def read_village(src: Source, data: dict[str, Any]) -> Village:
         roulette=roulette,
         digest=digest,
         invite_cooldown_weeks=cooldown,
+        invite_min_notice_days=notice,
         sync_minutes=sync_minutes,
         config_path=src.path.absolute(),
     )

@@ -94,8 +94,11 @@ class RoleSlot:
 
 
 def village_map(village: Village) -> list[RoleSlot]:
-    """The seven roles in order, with who fills each (empty roles included)."""
-    return [RoleSlot(role, tuple(p for p in village.people if p.role is role)) for role in Role]
+    """The seven roles in order, with who fills each (empty roles included).
+
+    Someone with several roles (``roles = ["mentor", "sponsor"]``) fills each of them.
+    """
+    return [RoleSlot(role, tuple(p for p in village.people if role in p.roles)) for role in Role]
 
 
 def counts(standings: Iterable[Standing]) -> dict[str, int]:

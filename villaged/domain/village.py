@@ -13,14 +13,19 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from villaged.domain.names import PersonName, Register, parse_name
+
 KEY_HEADER = "X-Villaged-Key"
 """The header that marks a message as villaged's, carrying its natural key."""
 
 
 def first_name(name: str) -> str:
-    """The first word of a name, or the whole (stripped) name if it has none."""
-    words = name.split()
-    return words[0] if words else name.strip()
+    """The first given name, never an honorific ("Dr. Ruth Okonkwo" -> "Ruth").
+
+    A name with no given name ("Dr. Okonkwo") gives the whole name.
+    """
+    parsed = parse_name(name)
+    return parsed.first or parsed.address(Register.CASUAL)
 
 
 class Role(str, Enum):
@@ -65,6 +70,18 @@ class Temperature(str, Enum):
     UNKNOWN = "unknown"
 
 
+DEFAULT_REGISTER: dict[Role, Register] = {
+    Role.MENTOR: Register.CASUAL,
+    Role.SPONSOR: Register.FORMAL,
+    Role.ADVOCATE: Register.CASUAL,
+    Role.COACH: Register.CASUAL,
+    Role.ALLY: Register.CASUAL,
+    Role.ROLE_MODEL: Register.FORMAL,
+    Role.PEER_MENTOR: Register.CASUAL,
+}
+"""How the owner writes to someone when their config does not say: by their first role
+(and formally to anyone with a mentorship agreement)."""
+
 DEFAULT_CADENCE_DAYS: dict[Role, int] = {
     Role.MENTOR: 30,
     Role.SPONSOR: 60,
@@ -99,22 +116,68 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class Interest:
+    """Something a person cares about: a plain topic, or a topic with the owner's own question."""
+
+    topic: str
+    ask: str = ""
+
+
+@dataclass(frozen=True)
 class Person:
     key: str  # stable slug, e.g. "ada-lovelace"
     name: str
     emails: tuple[str, ...]
-    role: Role
+    role: Role  # the first role: it sets the default cadence and register
     cadence_days: int | None = None  # per-person override
-    interests: tuple[str, ...] = ()
+    interests: tuple[Interest, ...] = ()
     notes: str = ""
     paused_until: dt.date | None = None
     do_not_draft: bool = False
     agreement: Agreement | None = None
     gives: tuple[str, ...] = ()  # the owner's own give-back ideas
+    also: tuple[Role, ...] = ()  # further roles (roles = ["mentor", "sponsor"])
+    greeting: str = ""  # how the owner addresses them ("Ruth", "Dr. Okonkwo"); "" = from the name
+    register: Register | None = None  # None: DEFAULT_REGISTER of the first role
+    draft_one_way: bool = False  # draft check-ins even though they have never written back
+
+    def __post_init__(self) -> None:
+        # plain strings are accepted for interests (a topic with no question of its own)
+        fixed = tuple(i if isinstance(i, Interest) else Interest(str(i)) for i in self.interests)
+        object.__setattr__(self, "interests", fixed)
+        object.__setattr__(self, "also", tuple(r for r in dict.fromkeys(self.also)
+                                               if r is not self.role))
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return (self.role, *self.also)
+
+    @property
+    def parsed_name(self) -> PersonName:
+        return parse_name(self.name)
 
     @property
     def first_name(self) -> str:
         return first_name(self.name)
+
+    @property
+    def tone(self) -> Register:
+        """The register drafts to them use."""
+        if self.register is not None:
+            return self.register
+        if self.agreement is not None:
+            return Register.FORMAL
+        return DEFAULT_REGISTER[self.role]
+
+    @property
+    def address(self) -> str:
+        """What the owner calls them in a greeting: "Ruth", "Dr. Okonkwo"."""
+        return self.greeting.strip() or self.parsed_name.address(self.tone)
+
+    @property
+    def plain_name(self) -> str:
+        """Their name without honorifics or post-nominals, for titles and lists."""
+        return self.parsed_name.plain
 
 
 @dataclass(frozen=True)
@@ -131,6 +194,10 @@ class Owner:
     @property
     def first_name(self) -> str:
         return first_name(self.name)
+
+    @property
+    def plain_name(self) -> str:
+        return parse_name(self.name).plain
 
 
 @dataclass(frozen=True)
@@ -150,6 +217,7 @@ class Thresholds:
     unanswered_checkins: int = 2  # after this many unanswered check-ins, let it rest
     max_recipients: int = 10  # more recipients than this is mass mail
     max_attendees: int = 12  # more attendees than this is not a conversation
+    thread_age_days: int = 90  # never reply into a thread whose last message is older
     lookback_days: int = 730  # how far back sources read
     horizon_days: int = 60  # how far ahead calendars are read
 
@@ -188,6 +256,7 @@ class Village:
     roulette: Roulette = Roulette()
     digest: DigestSettings = DigestSettings()
     invite_cooldown_weeks: int = 8
+    invite_min_notice_days: int = 3  # working days between drafting and the first meeting
     sync_minutes: int = 15
     config_path: Path | None = None
 
@@ -202,6 +271,7 @@ class Village:
         raise KeyError(key)
 
     def cadence_for(self, person: Person) -> int:
+        """Their own cadence, else that of their first role."""
         return person.cadence_days or self.cadences[person.role]
 
 
@@ -256,6 +326,7 @@ class DraftState(str, Enum):
     PENDING = "pending"
     SENT = "sent"
     DISCARDED = "discarded"
+    REPLACED = "replaced"  # an unsent invitation villaged withdrew for a fresh one
 
 
 OPEN_DRAFT_STATES = (DraftState.CREATING, DraftState.CREATED, DraftState.PENDING)
@@ -275,6 +346,7 @@ class DraftRecord:
     subject: str = ""
     variant: int = 0
     updated_at: dt.datetime | None = None
+    slot: dt.datetime | None = None  # invitations: the first meeting it proposes
 
 
 @dataclass(frozen=True)
@@ -289,13 +361,15 @@ class Action:
     """Something the plan wants done, and why."""
 
     person: str
-    action: str  # checkin | invite
+    action: str  # checkin | reply | invite
     reason: str
     key: str
     week: str
     variant: int = 0
-    reply_to: Interaction | None = None
+    reply_to: Interaction | None = None  # the message to answer in-thread (young threads only)
     slot: dt.datetime | None = None  # invite: first meeting start (aware)
+    about: Interaction | None = None  # reply: their unanswered message, in-thread or not
+    replaces: str | None = None  # invite: the key of a stale unsent draft this one replaces
 
 
 @dataclass(frozen=True)

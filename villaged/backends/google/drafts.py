@@ -132,6 +132,18 @@ class GmailOutbox:
             if not token:
                 return out
 
+    def withdraw(self, key: str) -> None:
+        """drafts.delete villaged's draft with this key (a stale invitation being replaced)."""
+        draft_id = self.existing().get(key)
+        if draft_id is None:
+            return
+        try:
+            self.api.execute(self.api.gmail.users().drafts().delete(userId="me", id=draft_id))
+        except Exception as exc:
+            if status_of(exc) != 404:  # already gone: that is what we wanted
+                raise
+        self._snapshot.pop(key, None)
+
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         """Create the draft unless one with this key exists; return its id."""
         fresh = self._snapshot_at is not None and self._clock() - self._snapshot_at < SNAPSHOT_TTL
