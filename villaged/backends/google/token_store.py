@@ -179,7 +179,8 @@ class SystemdCredentialStore:
     def save(self, data: str) -> None:
         raise AuthError("the systemd credential store is read-only",
                         fix="run `villaged auth`, then load the file it writes with "
-                            "LoadCredentialEncrypted= (see docs/google.md)")
+                            "LoadCredentialEncrypted= (see README § When the keyring can't be "
+                            "reached from a service)")
 
     def delete(self) -> None:
         self.save("")
