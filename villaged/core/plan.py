@@ -42,8 +42,10 @@ def checkin_key(person: str, week: str) -> str:
 
 
 def reply_key(person: str, message: Interaction) -> str:
-    """One acknowledgement per unanswered message, whatever the week."""
-    digest = hashlib.sha256(f"{message.source}\0{message.uid}".encode()).hexdigest()[:12]
+    """One acknowledgement per unanswered message, whatever the week (and whichever source,
+    mbox or Maildir or Gmail, the message was read from)."""
+    ident = (message.message_id or message.uid).strip()
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:12]
     return f"reply:{person}:{digest}"
 
 

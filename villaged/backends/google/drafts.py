@@ -19,6 +19,7 @@ scanned again, and only if the key is still absent is the draft created.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import re
 import time
@@ -137,11 +138,8 @@ class GmailOutbox:
         draft_id = self.existing().get(key)
         if draft_id is None:
             return
-        try:
+        with contextlib.suppress(NotFoundError):  # already gone: that is what we wanted
             self.api.execute(self.api.gmail.users().drafts().delete(userId="me", id=draft_id))
-        except Exception as exc:
-            if status_of(exc) != 404:  # already gone: that is what we wanted
-                raise
         self._snapshot.pop(key, None)
 
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
