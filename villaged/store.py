@@ -52,7 +52,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE snapshots (week TEXT PRIMARY KEY, taken_at TEXT NOT NULL, data TEXT NOT NULL);
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
-    # 2: the first meeting an invitation draft proposes (to re-plan one gone stale)
+    # 2: an invitation's proposed first meeting, for the digest
     """
     ALTER TABLE ledger ADD COLUMN slot TEXT;
     """,
@@ -191,7 +191,8 @@ class Store:
     # -- drafts ledger ------------------------------------------------------
 
     def ledger(self, person: str | None = None) -> list[DraftRecord]:
-        sql = "SELECT * FROM ledger"
+        sql = ("SELECT key, person, kind, week, state, draft_id, subject, variant, created_at, "
+               "updated_at, slot FROM ledger")
         args: tuple[str, ...] = ()
         if person is not None:
             sql += " WHERE person = ?"
@@ -202,7 +203,8 @@ class Store:
         """Claim a natural key in state ``creating``; False if it exists already."""
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO ledger (key, person, kind, week, state, draft_id, subject, "
+                "variant, created_at, updated_at, slot) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (record.key, record.person, record.kind, record.week, record.state.value,
                  record.draft_id, record.subject, record.variant, iso(record.created_at),
                  iso(record.created_at), iso(record.slot) if record.slot else None))

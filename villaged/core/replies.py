@@ -1,6 +1,7 @@
 """Replies the owner owes, one-way relationships and old threads (pure).
 
-* **Reply owed**: among the direct emails between the owner and a person up
+* **Reply owed** (``replies_owed``, shared with the digest's "replies you
+  owe" through core.attention): among the direct emails between the owner and a person up
   to ``now``, the newest is theirs, no later email from the owner exists (in
   any thread) and no meeting with them has taken place since. villaged never
   answers that with a generic check-in (see plan.py: it drafts a short
@@ -56,7 +57,7 @@ def replies_owed(interactions: Iterable[Interaction], now: dt.datetime,
     for person, message in last_mail.items():
         if message.kind is not Kind.EMAIL_IN:
             continue
-        if person in last_meeting and last_meeting[person] >= message.at:
+        if person in last_meeting and last_meeting[person] > message.at:
             continue
         if within is not None and now - message.at > within:
             continue
@@ -69,8 +70,9 @@ def reply_owed(standing: Standing) -> ReplyOwed | None:
     inbound = standing.last_inbound
     if inbound is None:
         return None
-    answers = [i.at for i in (standing.last_outbound, standing.last_meeting) if i is not None]
-    if answers and max(answers) >= inbound.at:
+    out, meeting = standing.last_outbound, standing.last_meeting
+    if (out is not None and out.at >= inbound.at) or (meeting is not None
+                                                       and meeting.at > inbound.at):
         return None
     return ReplyOwed(standing.person.key, inbound)
 

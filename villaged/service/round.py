@@ -17,7 +17,7 @@ from villaged.compose.checkin import compose_checkin, compose_reply
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.compose.voice import needs_words
-from villaged.core.assess import assess, counts
+from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
 from villaged.core.notes import owner_notes
 from villaged.core.plan import iso_week, plan
@@ -104,7 +104,6 @@ def run_round(
     busy = io.busy(*busy_window(village, now)) if any(p.agreement for p in village.people) else []
     result.plan = plan(village, result.standings, interactions, store.ledger(), busy, now,
                        result.week)
-    store.put_snapshot(result.week, now, counts(result.standings))
     env = environment(village.config_dir)
     for action in (a for a in result.plan if isinstance(a, Action)):
         result.notes[action.person] = owner_notes(village.person(action.person), interactions)
