@@ -26,6 +26,7 @@ def standing_json(s: Standing) -> dict[str, Any]:
         "key": s.person.key,
         "name": s.person.name,
         "role": s.person.role.label,
+        "roles": [r.label for r in s.person.roles],
         "emails": list(s.person.emails),
         "temperature": s.temperature.value,
         "cadence_days": s.cadence_days,
@@ -70,7 +71,7 @@ def status_table(village: Village, standings: Sequence[Standing]) -> str:
     def day(when: dt.datetime | None) -> str:
         return when.astimezone(tz).date().isoformat() if when else "never"
 
-    rows = [[s.person.name, s.person.role.label,
+    rows = [[s.person.name, ", ".join(r.label for r in s.person.roles),
              day(s.last_contact.at if s.last_contact else None), via(s.last_contact),
              s.due.isoformat() if s.due else "-", s.temperature.value]
             for s in standings]

@@ -65,8 +65,14 @@ def compose_reply(
     topic = _bare_subject(about.subject)
     sent = about.at.astimezone(village.owner.timezone)
     local_now = now.astimezone(village.owner.timezone)
-    when = "" if (local_now - sent).days < 14 else (
-        f"in {sent:%B}" if sent.year == local_now.year else f"in {sent:%B %Y}")
+    if (local_now - sent).days < 14:
+        when = ""
+    elif sent.year == local_now.year:
+        when = f"in {sent:%B}"
+    elif sent.year == local_now.year - 1 and sent.month > local_now.month:
+        when = f"last {sent:%B}"  # within the past year: "last December"
+    else:
+        when = f"in {sent:%B %Y}"
     context = {**voice(village, person, 0), "subject": topic, "when": when}
     _, body = split_subject(render(env, REPLY_TEMPLATE, context))
     msg = base_message(village, person, action.key, now)
