@@ -179,6 +179,11 @@ class Person:
     draft_one_way: bool = setting(
         False, doc="true: draft check-ins even though they have never written back")
 
+    prospect: bool = setting(False, doc="true: someone you would like to approach; not in the "
+                             "village map, never drafted to except `villaged draft --intro`")
+    why: str = setting("", example='"Your 2024 talk on sepsis handoffs changed our unit."',
+                       doc="a prospect: why them, in your words (used by `draft --intro`)")
+
     def __post_init__(self) -> None:
         # plain strings are accepted for interests (a topic with no question of its own)
         fixed = tuple(i if isinstance(i, Interest) else Interest(str(i)) for i in self.interests)
