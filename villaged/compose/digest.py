@@ -296,13 +296,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
         if stale_invitation(record, data.week, now):
             stale.append(StaleItem(name(record.person), _stale_text(record, tz, today)))
             continue
-        item = _draft_item(record, person, name(record.person), all_owed.get(record.person),
-                           data.week, tz, now)
+        draft = _draft_item(record, person, name(record.person), all_owed.get(record.person),
+                            data.week, tz, now)
         logged = latest_log_note(record.person, data.interactions)
         if logged is not None:
-            item = dataclasses.replace(item, logged=f"{logged.at.astimezone(tz).date().isoformat()}"
-                                                    f": {logged.subject.strip()}")
-        drafts.append(item)
+            day_text = logged.at.astimezone(tz).date().isoformat()
+            draft = dataclasses.replace(draft, logged=f"{day_text}: {logged.subject.strip()}")
+        drafts.append(draft)
     for item in data.plan:
         if isinstance(item, Skip) and item.guard == SERIES_DECLINED:
             stale.append(StaleItem(name(item.person), item.reason.removeprefix("no invitation: ")))
