@@ -265,6 +265,20 @@ def test_pat_who_never_wrote_back_gets_no_double_text_after_two_years():
     assert "Thanks for the workshop" not in str(msg["Subject"])
 
 
+def test_the_digest_says_one_way_too(tmp_path: Path):
+    from villaged.service.digest import run_digest
+
+    v = dataclasses.replace(the_village(), config_path=tmp_path / "village.toml")
+    io = LocalIO(v, v.backend)  # type: ignore[arg-type]
+    with Store(tmp_path / "state.sqlite3") as store:
+        store.apply_sync("test", village_items(), {})
+        run_round(v, store, io, NOW, sync=False, draft=True)
+        text = run_digest(v, store, io, NOW).text
+    pat_card = text.split("- Pat Kim")[1].split("\n- ")[0]
+    assert "One-way: they have never written back" in pat_card
+    assert "Needs your words" in text  # the acknowledgements for Marie and Grace
+
+
 def test_a_logged_contact_ends_one_way():
     v = the_village(roulette=Roulette(size=10))
     logged = Interaction(source="manual", uid="log:1", person="pat", at=NOW - 100 * DAY,

@@ -317,6 +317,7 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     waiting = {w.person: w for w in waiting_on_them(data.standings, data.ledger,
                                                     village.thresholds.unanswered_checkins)}
     limit = village.thresholds.lapsed_after
+    one_way = {i.person for i in data.plan if isinstance(i, Skip) and i.guard == "one-way"}
     cards = []
     for s in by_urgency(data.standings):
         ratio = None if s.days_since_contact is None else s.days_since_contact / s.cadence_days
@@ -326,6 +327,8 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
             note = f"Let it rest: your last {w.count} check-ins went unanswered"
         elif w is not None and w.since is not None:
             note = f"Your check-in of {day(w.since)}: no reply yet, no need to chase"
+        if s.person.key in one_way:
+            note = "One-way: they have never written back; villaged leaves it to you"
         cards.append(PersonCard(
             name=s.person.name, role=s.person.role.label, temperature=s.temperature.value,
             colour=COLOURS[s.temperature],
