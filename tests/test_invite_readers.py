@@ -24,7 +24,6 @@ import vobject
 from ical.calendar_stream import IcsCalendarStream
 
 from tests.conftest import NOW, person, village
-from tests.radicale_fixture import caldav_collection, radicale_url  # noqa: F401 - fixtures
 from villaged.compose.invite import invite_calendar
 from villaged.compose.vtimezone import vtimezone
 from villaged.domain.village import Agreement, Role
@@ -121,27 +120,29 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
 </C:calendar-query>"""
 
 
-def found(collection: str, start: dt.datetime, end: dt.datetime) -> int:
+def found(cal, start: dt.datetime, end: dt.datetime) -> int:
     answer = requests.request(
-        "REPORT", collection, data=REPORT.format(start=start, end=end).encode(),
+        "REPORT", cal.url, data=REPORT.format(start=start, end=end).encode(),
         headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
-        auth=("dana", "x"), timeout=10)
+        auth=(cal.username, cal.password), verify=str(cal.ca), timeout=10)
     assert answer.status_code == 207, answer.text
     return len(re.findall(r"<(?:\w+:)?href>[^<]*\.ics</", answer.text))
 
 
 @pytest.mark.parametrize(("zone", "start"), CASES, ids=IDS)
-def test_radicale_finds_each_occurrence_at_the_right_utc_instant(caldav_collection, zone, start):
+def test_radicale_finds_each_occurrence_at_the_right_utc_instant(caldav_calendar, zone, start):
+    # the real Radicale of tests/servers (TLS, a fresh calendar per test)
+    cal = caldav_calendar
     text = invitation(zone, start)
-    put = requests.put(f"{caldav_collection}invite.ics", data=text.encode(),
+    put = requests.put(f"{cal.url.rstrip('/')}/invite.ics", data=text.encode(),
                        headers={"Content-Type": "text/calendar; charset=utf-8"},
-                       auth=("dana", "x"), timeout=10)
+                       auth=(cal.username, cal.password), verify=str(cal.ca), timeout=10)
     assert put.status_code in (201, 204), put.text
     minute = dt.timedelta(minutes=1)
     for instant in expected(zone, start):
-        assert found(caldav_collection, instant, instant + minute) == 1, instant
+        assert found(cal, instant, instant + minute) == 1, instant
         # an hour off either way (the meeting lasts 45 minutes): nothing there
-        assert found(caldav_collection, instant - dt.timedelta(minutes=60),
+        assert found(cal, instant - dt.timedelta(minutes=60),
                      instant - dt.timedelta(minutes=59)) == 0, instant
-        assert found(caldav_collection, instant + dt.timedelta(minutes=59),
+        assert found(cal, instant + dt.timedelta(minutes=59),
                      instant + dt.timedelta(minutes=60)) == 0, instant
