@@ -31,7 +31,7 @@ def compose_intro(village: Village, person: Person, key: str, env: jinja2.Enviro
         "name": person.name,
         "owner_name": village.owner.name,
         "why": person.why.strip() or WHY_BLANK,
-        "topic": str(person.interests[0]) if person.interests else "",
+        "topic": person.interests[0].topic if person.interests else "",
     }
     subject, body = split_subject(render(env, "intro/intro.txt.j2", context))
     msg = base_message(village, person, key, now)

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from villaged.domain.addresses import normalize
 from villaged.domain.village import OPEN_DRAFT_STATES, DraftRecord, DraftState, Interaction, Kind
@@ -56,6 +56,19 @@ def drafts_seen(outbox: Outbox) -> list[DraftSeen]:
     if callable(seen):
         return list(seen())
     return [DraftSeen(draft_id, key) for key, draft_id in outbox.existing().items()]
+
+
+@runtime_checkable
+class Withdrawing(Protocol):
+    """An outbox that can take back one of villaged's own drafts (by its key).
+
+    Used only to replace a stale, unsent invitation with a fresh one, so the
+    folder never holds two invitation drafts for one person. An outbox without
+    it leaves the stale draft alone; the plan then says so and drafts nothing new.
+    """
+
+    def withdraw(self, key: str) -> None:
+        """Delete the villaged draft carrying ``key``, if it is still there (idempotent)."""
 
 
 def reconcile(

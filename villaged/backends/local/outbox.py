@@ -7,6 +7,7 @@ is cleaned up by the next write.
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import os
 from email.message import EmailMessage
@@ -36,6 +37,18 @@ class MaildirOutbox:
         if found:
             return found
         return write_message(self.folder, message.as_bytes(), "cur", "2,D", "drafts folder")
+
+    def withdraw(self, key: str) -> None:
+        """Delete villaged's draft with this key (a stale invitation being replaced)."""
+        found = self.existing().get(key)
+        if found is None:
+            return
+        for sub in ("new", "cur"):
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                for entry in os.scandir(self.folder / sub):
+                    if _draft_id(entry.name) == found:
+                        with contextlib.suppress(FileNotFoundError):  # the owner deleted it
+                            os.unlink(entry.path)
 
     def existing(self) -> dict[str, str]:
         """Key → draft id of every villaged draft in cur/ and new/ (none if the folder,
