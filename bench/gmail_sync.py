@@ -50,7 +50,7 @@ from tests.google_api_server.client import build_service, new_batch  # noqa: E40
 from tests.google_fixtures import OWNER, raw_message, token_json, village_toml  # noqa: E402
 
 log = logging.getLogger("bench.gmail_sync")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 D = dt.timedelta
 ROLES = ("mentor", "sponsor", "advocate", "coach", "ally", "role model", "peer mentor")
@@ -136,8 +136,8 @@ class World:
         self.state = self.root / "state"
         self.state.mkdir(parents=True)
         (self.root / "village.toml").write_text(village_toml(self.server, self.people))
+        from villaged.backends.google.token_store import TOKEN_FILE, write_private
         from villaged.config import load_village
-        from villaged.google.token_store import TOKEN_FILE, write_private
 
         write_private(self.state / TOKEN_FILE, token_json(self.server).encode())
         self.village = load_village(self.root / "village.toml")
@@ -147,10 +147,10 @@ class World:
 
     def measure(self, now: dt.datetime, only: str | None = None) -> dict[str, Any]:
         """Sync (every source, or the one named) and what the server counted."""
-        from villaged.addresses import Matcher
-        from villaged.google.backend import GoogleIO
-        from villaged.sources.base import SyncContext
-        from villaged.sources.sync import sync_source
+        from villaged.backends.google.backend import GoogleIO
+        from villaged.domain.addresses import Matcher
+        from villaged.ports.source import SyncContext
+        from villaged.service.sync import sync_source
         from villaged.store import Store
 
         io = GoogleIO(self.village, self.village.backend, self.state)
@@ -182,8 +182,8 @@ class World:
 
 def naive(world: World, limit: int | None) -> dict[str, Any]:
     """List every message, then get each (format=metadata) in batches of 50."""
-    from villaged.addresses import Matcher
-    from villaged.google.gmail_message import METADATA_HEADERS, MESSAGE_FIELDS, classify_message
+    from villaged.backends.google.gmail_message import MESSAGE_FIELDS, METADATA_HEADERS, classify_message
+    from villaged.domain.addresses import Matcher
 
     server = world.server
     gmail = build_service(server, "gmail")

@@ -8,14 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from villaged.village import (
-    Interaction, Kind, LocalBackend, Owner, Person, Role, Thresholds, Village,
-)
+from villaged.backends.local.settings import LocalBackend
+from villaged.domain.village import Interaction, Kind, Owner, Person, Role, Thresholds, Village
 
 pytest_plugins = ["tests.google_api_server.pytest_plugin"]
 
 CHICAGO = ZoneInfo("America/Chicago")
-NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.timezone.utc)  # Monday 08:00 Chicago
+NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # Monday 08:00 Chicago
 
 
 def person(key: str, role: Role = Role.MENTOR, **kw: object) -> Person:

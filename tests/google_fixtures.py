@@ -20,7 +20,7 @@ import pytest
 from tests.google_api_server import GoogleApiServer, assert_no_violations
 from tests.google_api_server.client import CLIENT_ID, CLIENT_SECRET
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 08:00 in Chicago
 OWNER = "dana@uni.example"
 OWNER_ALIAS = "dana.reyes@gmail.com"
@@ -109,7 +109,7 @@ class Setup:
         self.state = root / "state"
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.config.write_text(village_toml(server, people, **kw), encoding="utf-8")
-        from villaged.google.token_store import TOKEN_FILE, write_private
+        from villaged.backends.google.token_store import TOKEN_FILE, write_private
 
         write_private(self.state / TOKEN_FILE, token_json(server).encode())
 
@@ -119,8 +119,8 @@ class Setup:
         return load_village(self.config)
 
     def io(self, village: Any = None) -> Any:
-        from villaged.google.api import RetryPolicy
-        from villaged.google.backend import GoogleIO
+        from villaged.backends.google.api import RetryPolicy
+        from villaged.backends.google.backend import GoogleIO
 
         village = village or self.village()
         return GoogleIO(village, village.backend, self.state,
@@ -132,7 +132,7 @@ class Setup:
         return Store.in_dir(self.state)
 
     def sync(self, now: dt.datetime = NOW, village: Any = None) -> Any:
-        from villaged.round import sync_sources
+        from villaged.service.round import sync_sources
 
         village = village or self.village()
         with self.store() as store:

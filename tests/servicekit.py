@@ -213,7 +213,7 @@ class Notify:
             while True:
                 self.messages.append(self.sock.recv(65536).decode())
                 self.sock.settimeout(0)
-        except (BlockingIOError, socket.timeout):
+        except (TimeoutError, BlockingIOError):
             pass
 
     def fields(self) -> list[str]:

@@ -1,8 +1,8 @@
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
-from villaged.assess import assess, counts, village_map
-from villaged.village import Kind, Role, Temperature
+from villaged.core.assess import assess, counts, village_map
+from villaged.domain.village import Kind, Role, Temperature
 
 
 def standing(people, items, now=NOW):

@@ -6,7 +6,7 @@ from pathlib import Path
 from tests.conftest import NOW, person, village
 from villaged.compose.checkin import checkin_folder, compose_checkin
 from villaged.compose.templating import environment, variants
-from villaged.village import Action, Agreement, Role
+from villaged.domain.village import Action, Agreement, Role
 
 AGREEMENT = Agreement(rrule="FREQ=WEEKLY;INTERVAL=4", rhythm="every 4 weeks")
 

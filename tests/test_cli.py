@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from villaged.demo import example_dir
+from villaged.cli.demo import example_dir
 
 NOW = "2026-11-23T08:00:00-06:00"  # Monday morning in Chicago
 

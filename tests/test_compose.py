@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import NOW, person, seen, village
-from villaged.compose.checkin import KEY_HEADER, compose_checkin
+from villaged.compose.checkin import compose_checkin
 from villaged.compose.templating import environment
-from villaged.errors import VillagedError
-from villaged.village import Action, Agreement, Kind, Role
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import KEY_HEADER, Action, Agreement, Kind, Role
 
 
 def action(key="ada", variant=0, reply=None):

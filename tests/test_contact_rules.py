@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from tests.conftest import NOW, person
-from villaged.addresses import Matcher, normalize
-from villaged.contact import EventFacts, MailFacts, classify_email, classify_event, date_problem
-from villaged.village import Kind, Thresholds
+from villaged.core.contact import EventFacts, MailFacts, classify_email, classify_event, date_problem
+from villaged.domain.addresses import Matcher, normalize
+from villaged.domain.village import Kind, Thresholds
 
 MATCHER = Matcher.build(["dana@uni.example", "dana.reyes@gmail.com"],
                         [person("ada", emails=("ada@example.org", "ada.l@gmail.com"))])
@@ -87,7 +87,7 @@ def test_a_meeting_counts_unless_declined_cancelled_or_crowded():
 
 def test_absurd_dates_are_refused():
     assert date_problem(None, NOW) == "missing or unparseable date"
-    assert date_problem(dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), NOW) == "date before 1980"
-    assert date_problem(dt.datetime(2999, 1, 1, tzinfo=dt.timezone.utc), NOW) == \
+    assert date_problem(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), NOW) == "date before 1980"
+    assert date_problem(dt.datetime(2999, 1, 1, tzinfo=dt.UTC), NOW) == \
         "date in the far future"
     assert date_problem(NOW - dt.timedelta(days=3), NOW) is None

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from tests.servicekit import SLOT, TUESDAY, Notify, Village, wait_for
-from villaged.village import DraftState
+from villaged.domain.village import DraftState
 
 
 @pytest.fixture

@@ -12,18 +12,26 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import person, village
-from villaged.clock import Clock
-from villaged.errors import AuthError, TransientError
-from villaged.jobs import (
-    DRAFT, MAX_CRASHES, Backoff, Service, WeeklyJob, claim, finish, next_slot, parked,
+from villaged.domain.errors import AuthError, TransientError
+from villaged.service.clock import Clock
+from villaged.service.jobs import (
+    DRAFT,
+    MAX_CRASHES,
+    Backoff,
+    Service,
+    WeeklyJob,
+    claim,
+    finish,
+    next_slot,
+    parked,
     pending_slot,
 )
-from villaged.schedule_slots import WeeklySlot
-from villaged.sdnotify import Heartbeat, Notifier, Watchdog, watchdog_interval
+from villaged.service.schedule_slots import WeeklySlot
+from villaged.service.sdnotify import Heartbeat, Notifier, Watchdog, watchdog_interval
 from villaged.store import Store
 
 CHICAGO = ZoneInfo("America/Chicago")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def utc(*args: int) -> dt.datetime:
@@ -152,6 +160,9 @@ class FailingIO:
     def sources(self):
         raise self.exc
 
+    def close(self):
+        pass
+
     def deliver_digest(self, message):
         raise self.exc
 
@@ -222,7 +233,7 @@ def test_the_watchdog_stops_pinging_when_the_main_loop_stalls(tmp_path):
             try:
                 sock.settimeout(0.1)
                 sock.recv(64)
-            except socket.timeout:
+            except TimeoutError:
                 break
         heartbeat.beat()
         sock.settimeout(1)
@@ -235,7 +246,7 @@ def test_the_watchdog_stops_pinging_when_the_main_loop_stalls(tmp_path):
 def test_the_documented_examples_hold():
     import doctest
 
-    from villaged import redact, schedule_slots
+    from villaged.service import redact, schedule_slots
 
     for module in (schedule_slots, redact):
         result = doctest.testmod(module)

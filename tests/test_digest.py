@@ -15,19 +15,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import NOW, person, seen, village
-from villaged.backends import LocalIO
-from villaged.cli import main
+from villaged.backends.local.backend import LocalIO
+from villaged.backends.local.digest import MaildirDigestBox
+from villaged.cli.main import main
 from villaged.compose.digest import (
-    DigestInput, compose_digest, digest_model, sparkline, subject_line,
+    DigestInput,
+    compose_digest,
+    digest_model,
+    sparkline,
+    subject_line,
 )
 from villaged.compose.templating import environment
-from villaged.digest import run_digest
-from villaged.giveback import MEMORY_KEY, Memory
-from villaged.outbox.digest import MaildirDigestBox, RecipientRefused, owner_only
-from villaged.store import Store
-from villaged.village import (
-    Agreement, DraftRecord, DraftState, Give, Kind, Role, Village,
+from villaged.core.giveback import MEMORY_KEY, Memory
+from villaged.domain.village import (
+    Agreement,
+    DraftRecord,
+    DraftState,
+    Give,
+    Kind,
+    Role,
+    Village,
 )
+from villaged.ports.digest import RecipientRefused, owner_only
+from villaged.service.digest import run_digest
+from villaged.store import Store
 
 AGREEMENT = Agreement(rrule="FREQ=WEEKLY;INTERVAL=2", rhythm="every 2 weeks", interval_days=14)
 DAY = dt.timedelta(days=1)
@@ -82,7 +93,7 @@ def setup_store(store: Store, v: Village) -> None:
 
 @pytest.fixture
 def known(tmp_path: Path):
-    from villaged.round import run_round
+    from villaged.service.round import run_round
 
     v = village(known_people(), tmp_path)
     io = LocalIO(v, v.backend)
@@ -98,7 +109,7 @@ def strict_parse(html: str):
 
 
 def section(text: str, title: str) -> str:
-    return text.split(f"== {title}")[1].split("\n== ")[0]
+    return text.split(f"== {title}")[1].split("\n== ", maxsplit=1)[0]
 
 
 def test_the_digest_for_a_known_village(known):
@@ -453,7 +464,7 @@ END:VCALENDAR
 
 
 def test_a_declined_series_in_a_real_calendar_is_a_digest_note_and_no_draft(tmp_path: Path):
-    from villaged.round import run_round
+    from villaged.service.round import run_round
 
     ics = tmp_path / "cal.ics"
     ics.write_text(DECLINED_SERIES_ICS.replace("\n", "\r\n"))

@@ -3,11 +3,15 @@
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
-from villaged.assess import assess
-from villaged.giveback import (
-    Memory, choose_giveback, gives_summary, is_important, suggestions_for,
+from villaged.core.assess import assess
+from villaged.core.giveback import (
+    Memory,
+    choose_giveback,
+    gives_summary,
+    is_important,
+    suggestions_for,
 )
-from villaged.village import Agreement, Give, Role
+from villaged.domain.village import Agreement, Give, Role
 
 DAY = dt.timedelta(days=1)
 

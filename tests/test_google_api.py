@@ -12,7 +12,7 @@ from tests.google_fixtures import NOW, OWNER, raw_message
 
 
 def make_api(server: GoogleApiServer, **kw):
-    from villaged.google.api import GoogleApi, RetryPolicy
+    from villaged.backends.google.api import GoogleApi, RetryPolicy
 
     kw.setdefault("retry", RetryPolicy(num_retries=3, attempts=8, base=0.001, cap=0.01))
     return GoogleApi(credentials(server), gmail_endpoint=server.url,
@@ -36,7 +36,7 @@ def add(server: GoogleApiServer, n: int) -> list[str]:
 
 
 def test_the_batch_uri_is_built_from_the_configured_endpoint():
-    from villaged.google.api import gmail_batch_uri
+    from villaged.backends.google.api import gmail_batch_uri
 
     assert gmail_batch_uri(None) == "https://gmail.googleapis.com/batch/gmail/v1"
     assert gmail_batch_uri("http://127.0.0.1:9/") == "http://127.0.0.1:9/batch/gmail/v1"
@@ -87,7 +87,7 @@ def test_a_failed_whole_batch_is_retried(server):
 
 
 def test_a_batch_that_keeps_failing_becomes_a_transient_error(server):
-    from villaged.errors import TransientError
+    from villaged.domain.errors import TransientError
 
     ids = add(server, 4)
     api = make_api(server)
@@ -97,8 +97,8 @@ def test_a_batch_that_keeps_failing_becomes_a_transient_error(server):
 
 
 def test_the_network_being_down_is_a_transient_error(server):
-    from villaged.google.api import RetryPolicy
-    from villaged.errors import TransientError
+    from villaged.backends.google.api import RetryPolicy
+    from villaged.domain.errors import TransientError
 
     api = make_api(server, retry=RetryPolicy(num_retries=1, attempts=2, base=0.001, cap=0.01))
     server.stop()
@@ -123,13 +123,13 @@ def test_the_network_being_down_is_a_transient_error(server):
     (404, {"error": {"code": 404}}, False),
 ])
 def test_which_errors_are_retried(status, body, retry):
-    from villaged.google.api import is_retryable
+    from villaged.backends.google.api import is_retryable
 
     assert is_retryable(status, json.dumps(body).encode() if body else b"") is retry
 
 
 def test_the_pacer_holds_gmail_below_the_configured_rate():
-    from villaged.google.quota import Pacer, units_for
+    from villaged.backends.google.quota import Pacer, units_for
 
     now = [0.0]
     slept: list[float] = []
@@ -149,7 +149,7 @@ def test_the_pacer_holds_gmail_below_the_configured_rate():
 
 
 def test_units_spent_are_paced_through_the_api(server):
-    from villaged.google.quota import Pacer
+    from villaged.backends.google.quota import Pacer
 
     ids = add(server, 60)
     pacer = Pacer(6000)

@@ -7,7 +7,7 @@ import email.message
 import json
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httplib2
@@ -31,7 +31,7 @@ from tests.google_api_server.pytest_plugin import (  # noqa: F401  (fixtures)
     google_credentials,
 )
 
-NOW = datetime(2024, 6, 3, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 OWNER = "owner@example.com"
 
 
@@ -104,7 +104,7 @@ def test_profile_counts_messages_and_threads(server: GoogleApiServer, gmail: Any
 
 
 def test_list_supports_the_q_operators_villaged_sends(server: GoogleApiServer, gmail: Any) -> None:
-    day = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    day = datetime(2024, 5, 1, tzinfo=UTC)
     alice = server.add_message(mail("Alice Smith <alice@example.com>", OWNER, msgid="<a@example.com>"), internal_date=day)
     malice = server.add_message(mail("malice@example.com", OWNER), internal_date=day + timedelta(days=1))
     to_bob = server.add_message(mail(OWNER, "Bob <bob@example.org>", cc="carol@example.org"), labels=("SENT",),
@@ -330,7 +330,7 @@ def all_pages(calendar: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str, 
 
 
 def test_events_list_pages_and_syncs_incrementally(server: GoogleApiServer, calendar: Any) -> None:
-    base = datetime(2024, 6, 10, 9, tzinfo=timezone.utc)
+    base = datetime(2024, 6, 10, 9, tzinfo=UTC)
     ids = [server.add_event("primary", event(base + timedelta(days=i), summary=f"e{i}")) for i in range(7)]
     series = server.add_event("primary", {**event(base), "id": "weekly", "recurrence": ["RRULE:FREQ=WEEKLY"]})
     inst = server.add_event("primary", {**event(base + timedelta(days=7)), "recurringEventId": series,
@@ -385,7 +385,7 @@ def test_calendar_paths_with_and_without_service_path(server: GoogleApiServer) -
 
 
 def test_freebusy_merges_opaque_accepted_events(server: GoogleApiServer, calendar: Any) -> None:
-    day = datetime(2024, 6, 10, tzinfo=timezone.utc)
+    day = datetime(2024, 6, 10, tzinfo=UTC)
     server.add_event("primary", event(day.replace(hour=9)))
     server.add_event("primary", event(day.replace(hour=9, minute=30), hours=1))  # overlaps: merged
     server.add_event("primary", event(day.replace(hour=13), transparency="transparent"))

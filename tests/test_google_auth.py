@@ -18,8 +18,7 @@ from keyring.backend import KeyringBackend
 
 from tests.google_api_server import GoogleApiServer
 from tests.google_api_server.client import CLIENT_ID, CLIENT_SECRET
-from tests.google_fixtures import NOW, OWNER, Setup, raw_message, token_json
-from tests.google_fixtures import server, setup  # noqa: F401  (fixtures)
+from tests.google_fixtures import NOW, OWNER, Setup, raw_message, server, setup, token_json  # noqa: F401  (fixtures)
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.readonly",
           "https://www.googleapis.com/auth/gmail.compose",
@@ -66,7 +65,7 @@ def villaged(setup: Setup, *args: str, env: dict[str, str] | None = None,
 # -- scopes ------------------------------------------------------------------------
 
 def test_scopes_are_exactly_readonly_compose_and_calendar_readonly():
-    from villaged.google.auth import SCOPES as ASKED
+    from villaged.backends.google.auth import SCOPES as ASKED
 
     assert list(ASKED) == SCOPES
     assert not any(s.endswith(("gmail.metadata", "mail.google.com/")) for s in ASKED)
@@ -76,7 +75,7 @@ def test_scopes_are_exactly_readonly_compose_and_calendar_readonly():
 
 @pytest.mark.parametrize("umask", [0o000, 0o022, 0o077, 0o277])
 def test_the_token_file_is_0600_whatever_the_umask(tmp_path, umask):
-    from villaged.google.token_store import FileStore
+    from villaged.backends.google.token_store import FileStore
 
     path = tmp_path / "state" / "google-token.json"
     old = os.umask(umask)
@@ -92,7 +91,7 @@ def test_the_token_file_is_0600_whatever_the_umask(tmp_path, umask):
 
 
 def test_a_token_file_opened_up_by_hand_is_tightened(tmp_path):
-    from villaged.google.token_store import FileStore
+    from villaged.backends.google.token_store import FileStore
 
     path = tmp_path / "google-token.json"
     path.write_text("{}")
@@ -167,7 +166,7 @@ def test_tokens_never_reach_the_log(server, setup):
 # -- doctor's checks ---------------------------------------------------------------------
 
 def test_check_auth_reports_store_validity_and_scopes(server, setup):
-    from villaged.google.auth import check_auth
+    from villaged.backends.google.auth import check_auth
 
     village = setup.village()
     status = check_auth(village, village.backend, setup.state)
@@ -279,7 +278,7 @@ def test_an_expired_access_token_is_refreshed_and_kept(server, setup):
 
 
 def test_a_grant_revoked_mid_run_is_an_auth_error(server, setup):
-    from villaged.errors import AuthError
+    from villaged.domain.errors import AuthError
 
     server.add_message(raw_message("ada@analytical.example", OWNER, "hi", NOW), internal_date=NOW)
     setup.sync()

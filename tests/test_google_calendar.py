@@ -6,15 +6,14 @@ import datetime as dt
 from typing import Any
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, Setup
-from tests.google_fixtures import server, setup  # noqa: F401  (fixtures)
+from tests.google_fixtures import NOW, OWNER, Setup, server, setup  # noqa: F401  (fixtures)
 
 D = dt.timedelta
 ADA, GRACE = "ada@analytical.example", "grace@navy.example"
 
 
 def stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def meeting(server: GoogleApiServer, start: dt.datetime, *guests: tuple[str, str],

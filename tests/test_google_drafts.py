@@ -10,8 +10,7 @@ from email.policy import default as default_policy
 import pytest
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message
-from tests.google_fixtures import server, setup  # noqa: F401  (fixtures)
+from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message, server, setup  # noqa: F401  (fixtures)
 
 D = dt.timedelta
 KEY = "X-Villaged-Key"
@@ -34,7 +33,7 @@ def draft_keys(server: GoogleApiServer) -> list[str]:
 
 
 def run_round(setup: Setup, now: dt.datetime = NOW, draft: bool = True):
-    from villaged.round import run_round as run
+    from villaged.service.round import run_round as run
 
     village = setup.village()
     with setup.store() as store:
@@ -80,7 +79,7 @@ def test_reconcile_marks_pending_sent_and_discarded(server, setup):
 
 
 def test_put_is_idempotent_by_key(server, setup):
-    from villaged.compose.checkin import KEY_HEADER
+    from villaged.domain.village import KEY_HEADER
 
     io = setup.io()
     msg = EmailMessage()
@@ -96,7 +95,7 @@ def test_put_is_idempotent_by_key(server, setup):
 
 @pytest.mark.parametrize("kind", ["drop_after", "503", "drop"])
 def test_a_lost_answer_to_drafts_create_never_doubles_the_draft(server, setup, kind):
-    from villaged.compose.checkin import KEY_HEADER
+    from villaged.domain.village import KEY_HEADER
 
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = OWNER, PEOPLE[0][1][0], "hello"
@@ -110,7 +109,7 @@ def test_a_lost_answer_to_drafts_create_never_doubles_the_draft(server, setup, k
 
 
 def test_a_reply_to_a_vanished_thread_becomes_a_new_thread(server, setup):
-    from villaged.compose.checkin import KEY_HEADER
+    from villaged.domain.village import KEY_HEADER
 
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = OWNER, PEOPLE[0][1][0], "Re: hello"
@@ -123,7 +122,7 @@ def test_a_reply_to_a_vanished_thread_becomes_a_new_thread(server, setup):
 
 
 def test_creating_rows_left_by_a_crash_are_reconciled_by_key(server, setup):
-    from villaged.village import DraftRecord, DraftState
+    from villaged.domain.village import DraftRecord, DraftState
 
     cold_village(server)
     result = run_round(setup)
@@ -143,7 +142,7 @@ def test_creating_rows_left_by_a_crash_are_reconciled_by_key(server, setup):
 
 
 def test_the_digest_goes_to_the_owner_only(server, setup):
-    from villaged.outbox.digest import RecipientRefused
+    from villaged.ports.digest import RecipientRefused
 
     io = setup.io()
     digest = EmailMessage()

@@ -8,8 +8,7 @@ import random
 import pytest
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, OWNER_ALIAS, PEOPLE, Setup, raw_message
-from tests.google_fixtures import server, setup  # noqa: F401  (fixtures)
+from tests.google_fixtures import NOW, OWNER, OWNER_ALIAS, PEOPLE, Setup, raw_message, server, setup  # noqa: F401  (fixtures)
 
 D = dt.timedelta
 ADA, GRACE, ALAN, KJ = (p[1][0] for p in PEOPLE)
@@ -26,7 +25,7 @@ def newest(setup: Setup) -> dict[tuple[str, str], dt.datetime]:
     """(person, kind) → newest direct contact, as assess would see it."""
     found: dict[tuple[str, str], dt.datetime] = {}
     for _, _, person, at, kind, direct, _, _ in setup.interactions("gmail"):
-        if direct and at > found.get((person, kind), dt.datetime.min.replace(tzinfo=dt.timezone.utc)):
+        if direct and at > found.get((person, kind), dt.datetime.min.replace(tzinfo=dt.UTC)):
             found[(person, kind)] = at
     return found
 
@@ -237,7 +236,7 @@ def test_random_faults_do_not_change_what_is_synced(tmp_path):
 
 
 def test_a_forbidden_error_that_is_not_a_rate_limit_is_not_retried(server, setup):
-    from villaged.errors import AuthError
+    from villaged.domain.errors import AuthError
 
     deliver(server, ADA, OWNER, "hi", NOW - D(days=1))
     server.queue_fault("403", "gmail.users.getProfile", count=1)  # userRateLimitExceeded
@@ -271,8 +270,8 @@ def test_a_flood_of_new_mail_is_searched_per_person_instead_of_read(server, setu
 
 
 def test_progress_is_reported_in_people(server, setup):
-    from villaged.addresses import Matcher
-    from villaged.sources.base import SyncContext
+    from villaged.domain.addresses import Matcher
+    from villaged.ports.source import SyncContext
 
     for _, emails, _ in PEOPLE:
         deliver(server, emails[0], OWNER, "hi", NOW - D(days=3))
@@ -291,7 +290,7 @@ def test_villaged_status_does_not_import_the_google_client(setup):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom villaged.cli import main\n"
+    code = ("import sys\nfrom villaged.cli.main import main\n"
             "try:\n    main(['status'])\nexcept SystemExit:\n    pass\n"
             "print([m for m in sys.modules if m.split('.')[0] in "
             "('googleapiclient', 'google_auth_oauthlib', 'httplib2')])")

@@ -59,7 +59,7 @@ def wait_for_traffic(server: GoogleApiServer, proc: subprocess.Popen, start: int
 
 @pytest.mark.slow
 def test_sigkill_during_draft_never_duplicates(tmp_path):
-    from villaged.round import run_round
+    from villaged.service.round import run_round
 
     rng = random.Random(20261123)
     outcomes: Counter[tuple] = Counter()  # (drafts on the server, ledger states) at the kill

@@ -7,16 +7,27 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHICAGO, NOW, person, seen, village
-from villaged.assess import assess
-from villaged.backends import LocalIO
-from villaged.invitations import (
-    SERIES_DECLINED, anchor_rule, busy_window, choose_slot, first_slot, invite_key,
+from villaged.backends.local.backend import LocalIO
+from villaged.backends.local.ics_busy import busy_intervals
+from villaged.core.assess import assess
+from villaged.core.invitations import (
+    SERIES_DECLINED,
+    anchor_rule,
+    busy_window,
+    choose_slot,
+    first_slot,
+    invite_key,
     plan_invitations,
 )
-from villaged.plan import iso_week, plan
-from villaged.sources.ics_busy import busy_intervals
-from villaged.village import (
-    Action, Agreement, DraftRecord, DraftState, Kind, Skip, WorkingHours,
+from villaged.core.plan import iso_week, plan
+from villaged.domain.village import (
+    Action,
+    Agreement,
+    DraftRecord,
+    DraftState,
+    Kind,
+    Skip,
+    WorkingHours,
 )
 
 WEEK = "2026-W48"  # NOW is Monday 2026-11-23 08:00 in Chicago
@@ -149,7 +160,7 @@ def test_no_slot_within_two_weeks_is_none():
 
 
 def test_slot_uses_the_owners_zone_across_the_dst_change():
-    before = dt.datetime(2026, 10, 30, 14, 0, tzinfo=dt.timezone.utc)  # Friday, CDT
+    before = dt.datetime(2026, 10, 30, 14, 0, tzinfo=dt.UTC)  # Friday, CDT
     slot = choose_slot([], HOURS, CHICAGO, before, dt.timedelta(minutes=45))
     assert slot == local(2026, 11, 2, 9, 0)  # Monday, now CST
     assert slot.utcoffset() == dt.timedelta(hours=-6)

@@ -16,14 +16,13 @@ import recurring_ical_events
 import vobject
 
 from tests.conftest import CHICAGO, NOW, person, seen, village
-from villaged.backends import LocalIO
-from villaged.compose.checkin import KEY_HEADER
+from villaged.backends.local.backend import LocalIO
 from villaged.compose.invite import compose_invite, invite_uid
 from villaged.compose.templating import environment
 from villaged.compose.vtimezone import vtimezone
-from villaged.round import run_round
+from villaged.domain.village import KEY_HEADER, Action, Agreement, DraftState, Kind
+from villaged.service.round import run_round
 from villaged.store import Store
-from villaged.village import Action, Agreement, DraftState, Kind
 
 AGREEMENT = Agreement(rrule="FREQ=WEEKLY;INTERVAL=2", rhythm="every 2 weeks",
                       duration_minutes=45, location="https://meet.example/ada-dana",
@@ -119,7 +118,7 @@ def test_recurrences_keep_the_local_wall_clock_time_across_dst_icalendar():
     local = [s.astimezone(CHICAGO) for s in starts]
     assert {(t.hour, t.minute) for t in local} == {(10, 0)}
     # and the change really was crossed: 15:00 UTC before, 16:00 UTC after
-    assert [s.astimezone(dt.timezone.utc).hour for s in starts] == [15, 16, 16, 16, 16, 16]
+    assert [s.astimezone(dt.UTC).hour for s in starts] == [15, 16, 16, 16, 16, 16]
 
 
 def test_recurrences_keep_the_local_wall_clock_time_across_dst_vobject():
@@ -190,7 +189,7 @@ def test_the_vtimezone_agrees_with_zoneinfo_when_read_by_dateutil(key: str):
     from dateutil import tz as dateutil_tz
 
     zone = ZoneInfo(key)
-    text = vtimezone(zone, dt.datetime(2026, 10, 20, tzinfo=dt.timezone.utc)).to_ical().decode()
+    text = vtimezone(zone, dt.datetime(2026, 10, 20, tzinfo=dt.UTC)).to_ical().decode()
     read = dateutil_tz.tzical(io.StringIO(text.replace("\r\n", "\n"))).get()
     for day in range(0, 3 * 365, 5):
         noon = dt.datetime(2026, 1, 1, 12) + dt.timedelta(days=day)

@@ -5,8 +5,8 @@ import re
 import shutil
 
 from tests.test_cli import NOW, villaged
-from villaged import logsetup
-from villaged.demo import example_dir
+from villaged.cli.demo import example_dir
+from villaged.service import logsetup
 
 
 def test_under_systemd_lines_carry_a_level_prefix_and_no_timestamp(tmp_path):

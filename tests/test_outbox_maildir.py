@@ -7,9 +7,9 @@ import mailbox
 from email.message import EmailMessage
 
 from tests.conftest import NOW, seen
-from villaged.outbox.base import reconcile
-from villaged.outbox.maildir import MaildirOutbox
-from villaged.village import DraftRecord, DraftState, Kind
+from villaged.backends.local.outbox import MaildirOutbox
+from villaged.domain.village import DraftRecord, DraftState, Kind
+from villaged.ports.outbox import reconcile
 
 
 def message(key: str) -> EmailMessage:

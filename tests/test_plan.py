@@ -2,10 +2,16 @@ import dataclasses
 import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
-from villaged.assess import assess
-from villaged.plan import checkin_key, iso_week, plan_checkins, roulette
-from villaged.village import (
-    Action, DraftRecord, DraftState, Kind, Roulette, Skip, Thresholds,
+from villaged.core.assess import assess
+from villaged.core.plan import checkin_key, iso_week, plan_checkins, roulette
+from villaged.domain.village import (
+    Action,
+    DraftRecord,
+    DraftState,
+    Kind,
+    Roulette,
+    Skip,
+    Thresholds,
 )
 
 WEEK = "2026-W48"
@@ -24,7 +30,7 @@ def sent(key, days_ago, state=DraftState.SENT, week="2026-W40", kind="checkin"):
 
 def test_iso_week_is_the_owners_week():
     v = village([])
-    sunday_night_chicago = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc)
+    sunday_night_chicago = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
     assert iso_week(sunday_night_chicago, v) == "2026-W47"
     assert iso_week(NOW, v) == WEEK
 

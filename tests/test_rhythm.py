@@ -11,9 +11,9 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import vRecur
 
-from villaged import rhythm
-from villaged.errors import ConfigError
-from villaged.rhythm import RHYTHM_EXAMPLES, parse_rhythm
+from villaged.domain import rhythm
+from villaged.domain.errors import ConfigError
+from villaged.domain.rhythm import RHYTHM_EXAMPLES, parse_rhythm
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Tuesday 6 January 2026, 10:00 in Chicago: the first meeting.

@@ -10,18 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from villaged.addresses import Matcher
-from villaged.errors import VillagedError
-from villaged.sources.base import SyncContext
-from villaged.sources.ics import IcsSource
-from villaged.sources.sync import sync_all
+from villaged.backends.local.ics import IcsSource
+from villaged.domain.addresses import Matcher
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import Kind, Person, Role, Thresholds
+from villaged.ports.source import SyncContext
+from villaged.service.sync import sync_all
 from villaged.store import Store
-from villaged.village import Kind, Person, Role, Thresholds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"
-NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.UTC)
 NEW_YORK = ZoneInfo("America/New_York")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 OWNER = ("dana@example.org",)
 PEOPLE = (
     Person("ada", "Ada Lovelace", ("ada@analytical.org",), Role.MENTOR),

@@ -9,19 +9,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from villaged.addresses import Matcher
-from villaged.errors import VillagedError
-from villaged.sources.base import SyncContext
-from villaged.sources.ics import IcsSource
-from villaged.sources.local import local_sources
-from villaged.sources.maildir import MaildirSource
-from villaged.sources.mbox import MboxSource
-from villaged.sources.sync import sync_all
+from villaged.backends.local.ics import IcsSource
+from villaged.backends.local.maildir import MaildirSource
+from villaged.backends.local.mbox import MboxSource
+from villaged.backends.local.settings import LocalBackend
+from villaged.backends.local.sources import local_sources
+from villaged.domain.addresses import Matcher
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import Person, Role, Thresholds
+from villaged.ports.source import SyncContext
+from villaged.service.sync import sync_all
 from villaged.store import Store
-from villaged.village import LocalBackend, Person, Role, Thresholds
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.UTC)
 TZ = ZoneInfo("America/New_York")
 PEOPLE = (
     Person("ada", "Ada Lovelace", ("ada@analytical.org",), Role.MENTOR),

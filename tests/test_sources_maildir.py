@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import villaged.sources.maildir as maildir_module
-from villaged.addresses import Matcher
-from villaged.errors import VillagedError
-from villaged.sources.base import SyncContext
-from villaged.sources.maildir import MaildirSource, read_header, unique_part
-from villaged.sources.sync import sync_all
+import villaged.backends.local.maildir as maildir_module
+from villaged.backends.local.maildir import MaildirSource, read_header, unique_part
+from villaged.domain.addresses import Matcher
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import Person, Role, Thresholds
+from villaged.ports.source import SyncContext
+from villaged.service.sync import sync_all
 from villaged.store import Store
-from villaged.village import Person, Role, Thresholds
 
-NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.UTC)
 OWNER = ("dana@example.org",)
 PEOPLE = (
     Person("ada", "Ada Lovelace", ("ada@analytical.org",), Role.MENTOR),

@@ -14,17 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from villaged.addresses import Matcher
-from villaged.errors import VillagedError
-from villaged.mailparse import fast_addresses, parse_addresses, parse_date, parse_facts
-from villaged.sources.base import SyncContext
-from villaged.sources.mbox import MboxSource, iter_headers
-from villaged.sources.sync import sync_all
+from villaged.backends.local.mbox import MboxSource, iter_headers
+from villaged.core.mailparse import fast_addresses, parse_addresses, parse_date, parse_facts
+from villaged.domain.addresses import Matcher
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import Kind, Person, Role, Thresholds
+from villaged.ports.source import SyncContext
+from villaged.service.sync import sync_all
 from villaged.store import Store
-from villaged.village import Kind, Person, Role, Thresholds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
-NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 25, 12, 0, tzinfo=dt.UTC)
 OWNER = ("dana@example.org", "dana.scully@gmail.com")
 PEOPLE = (
     Person("ada", "Ada Lovelace", ("ada@analytical.org",), Role.MENTOR),
@@ -78,7 +78,7 @@ def test_takeout_export(tmp_path: Path, store: Store) -> None:
 
     ada = found["ada"]
     assert [(i.kind, i.direct) for i in ada] == [(Kind.EMAIL_IN, True), (Kind.EMAIL_OUT, True)]
-    assert ada[0].at == dt.datetime(2025, 11, 3, 14, 2, 10, tzinfo=dt.timezone.utc)
+    assert ada[0].at == dt.datetime(2025, 11, 3, 14, 2, 10, tzinfo=dt.UTC)
     assert ada[0].uid == "<CAAda-2025-11-03@mail.gmail.com>"
     assert ada[1].thread == ada[0].message_id  # the reply is in Ada's thread
     # Dana wrote from her googlemail alias to Ada and Grace: both count.
@@ -114,7 +114,7 @@ def test_malformed_messages_degrade_and_are_counted(store: Store) -> None:
     # No Message-ID: a content hash is the uid; a folded From still parses.
     (grace,) = found["grace"]
     assert grace.uid.startswith("sha1:") and grace.subject == "no message id"
-    assert grace.at == dt.datetime(2025, 11, 19, 12, 5, tzinfo=dt.timezone.utc)
+    assert grace.at == dt.datetime(2025, 11, 19, 12, 5, tzinfo=dt.UTC)
     assert "alan" not in found
 
 
@@ -386,8 +386,8 @@ def test_fast_date_parsing_agrees_with_email_utils(when, offset, weekday, commen
     text = format_datetime(when)[0 if weekday else 5:] + (" (UTC)" if comment else "")
     try:
         expected = parsedate_to_datetime(text)
-        expected = expected.replace(tzinfo=expected.tzinfo or dt.timezone.utc)
-        expected = expected.astimezone(dt.timezone.utc)
+        expected = expected.replace(tzinfo=expected.tzinfo or dt.UTC)
+        expected = expected.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         expected = None
     assert parse_date(text.encode()) == expected

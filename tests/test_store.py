@@ -6,9 +6,9 @@ import sqlite3
 import pytest
 
 from tests.conftest import NOW, seen
-from villaged.errors import VillagedError
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import DraftRecord, DraftState
 from villaged.store import MIGRATIONS, Store
-from villaged.village import DraftRecord, DraftState
 
 
 def test_resyncing_the_same_items_never_duplicates(tmp_path):

@@ -1,4 +1,4 @@
-from villaged.cli import main
+from villaged.cli.main import main
 
 if __name__ == "__main__":
     main()

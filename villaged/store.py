@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from villaged.errors import VillagedError
-from villaged.village import DraftRecord, DraftState, Give, Interaction, Kind
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
 
 DB_NAME = "villaged.sqlite3"
 
@@ -58,7 +58,7 @@ MIGRATIONS: tuple[str, ...] = (
 def iso(when: dt.datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("naive datetime")
-    return when.astimezone(dt.timezone.utc).isoformat()
+    return when.astimezone(dt.UTC).isoformat()
 
 
 def parse_iso(text: str) -> dt.datetime:
@@ -86,13 +86,13 @@ class Store:
             os.chmod(path, 0o600)
 
     @classmethod
-    def in_dir(cls, state_dir: Path) -> "Store":
+    def in_dir(cls, state_dir: Path) -> Store:
         return cls(state_dir / DB_NAME)
 
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,7 +135,7 @@ class Store:
         replace_source: bool = False,
     ) -> None:
         """Write one batch of a source's sync together with its new cursor."""
-        now = iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.UTC))
         with self.transaction() as db:
             if replace_source:
                 db.execute("DELETE FROM interactions WHERE source = ?", (source,))
@@ -248,7 +248,7 @@ class Store:
         marks = ",".join("?" * len(done))
         with self.transaction() as db:
             cur = db.execute(
-                "UPDATE job_runs SET started_at = ?, finished_at = NULL, outcome = NULL "
+                "UPDATE job_runs SET started_at = ?, finished_at = NULL, outcome = NULL "  # noqa: S608
                 f"WHERE job = ? AND slot = ? AND (outcome IS NULL OR outcome NOT IN ({marks}))",
                 (iso(now), job, slot, *done))
             return cur.rowcount == 1

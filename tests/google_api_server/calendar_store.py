@@ -6,7 +6,7 @@ import base64
 import copy
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ class StoredEvent:
 def rfc3339(moment: datetime, zone: ZoneInfo | None = None) -> str:
     """`2024-05-01T10:00:00Z` in UTC, or with the zone's offset."""
     if zone is None or zone.key == "UTC":
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
@@ -190,7 +190,7 @@ class CalendarStore:
 
 def rfc3339_ms(moment: datetime) -> str:
     """`updated` style: milliseconds, UTC, Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def tombstone(data: dict[str, Any]) -> dict[str, Any]:

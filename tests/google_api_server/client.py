@@ -11,7 +11,7 @@ CLIENT_ID = "local-client.apps.googleusercontent.com"
 CLIENT_SECRET = "local-secret"
 
 
-def credentials(server: "GoogleApiServer", token: str | None = "ya29.initial",
+def credentials(server: GoogleApiServer, token: str | None = "ya29.initial",
                 refresh_token: str = "1//local-refresh") -> Any:
     """google.oauth2 Credentials whose refresh goes to the server's /token."""
     from google.oauth2.credentials import Credentials
@@ -26,7 +26,7 @@ def credentials(server: "GoogleApiServer", token: str | None = "ya29.initial",
     )
 
 
-def build_service(server: "GoogleApiServer", api: str, creds: Any = None) -> Any:
+def build_service(server: GoogleApiServer, api: str, creds: Any = None) -> Any:
     """googleapiclient service for "gmail" (v1) or "calendar" (v3), as villaged builds it."""
     from googleapiclient.discovery import build
 
@@ -35,7 +35,7 @@ def build_service(server: "GoogleApiServer", api: str, creds: Any = None) -> Any
                  cache_discovery=False, client_options={"api_endpoint": server.url})
 
 
-def new_batch(server: "GoogleApiServer", api: str, callback: Any = None) -> Any:
+def new_batch(server: GoogleApiServer, api: str, callback: Any = None) -> Any:
     """BatchHttpRequest aimed at the server's batch endpoint for `api`."""
     from googleapiclient.http import BatchHttpRequest
 

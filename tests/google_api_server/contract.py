@@ -31,7 +31,7 @@ class MethodSpec:
     """One discovery method, ready for routing and validation."""
 
     api: str
-    doc: "Discovery"
+    doc: Discovery
     id: str
     http_method: str
     path: str
@@ -126,7 +126,7 @@ def _path_names(template: str) -> dict[str, str]:
     return {re.sub(r"\W", "_", n): n for n in re.findall(r"\{\+?([^}]+)\}", template)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def discovery(api: str) -> Discovery:
     """Load the discovery document for "gmail" or "calendar" bundled with googleapiclient."""
     import googleapiclient

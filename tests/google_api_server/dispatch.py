@@ -7,9 +7,10 @@ import json
 import logging
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from . import contract, fields, multipart
 from .auth import Auth
@@ -39,7 +40,7 @@ class Request:
     body: bytes = b""
 
     @classmethod
-    def from_target(cls, method: str, target: str, headers: dict[str, str], body: bytes) -> "Request":
+    def from_target(cls, method: str, target: str, headers: dict[str, str], body: bytes) -> Request:
         """Build from a request-target such as `/gmail/v1/users/me/profile?alt=json`."""
         url = urllib.parse.urlsplit(target)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)

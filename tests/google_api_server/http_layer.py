@@ -6,8 +6,8 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from .dispatch import Dispatcher, Request, Response, json_response
 from .errors import ApiError

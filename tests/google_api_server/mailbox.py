@@ -6,8 +6,8 @@ import bisect
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from . import query
@@ -237,7 +237,7 @@ class Mailbox:
         if "from" not in names:
             extra += f"From: {self.profile_email}\r\n".encode()
         if "date" not in names:
-            extra += f"Date: {format_datetime(now.astimezone(timezone.utc))}\r\n".encode()
+            extra += f"Date: {format_datetime(now.astimezone(UTC))}\r\n".encode()
         if "message-id" not in names:
             digest = hashlib.sha1(raw + str(self._seq).encode()).hexdigest()[:24]
             extra += f"Message-ID: <CA+{digest}@mail.gmail.com>\r\n".encode()

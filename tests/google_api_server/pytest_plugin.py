@@ -9,7 +9,8 @@ in the root conftest.py, or import the fixtures into a test module.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 

@@ -6,8 +6,9 @@ import contextlib
 import gc
 import logging
 import threading
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from .auth import DEFAULT_SCOPES, Auth
 from .calendar_api import CalendarApi
@@ -45,7 +46,7 @@ class GoogleApiServer:
         calendar_time_zone: str = "UTC",
         strict_tokens: bool = False,
     ) -> None:
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.latency = latency
         self.violations: list[str] = []
         self.stats = Stats()
@@ -68,7 +69,7 @@ class GoogleApiServer:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "GoogleApiServer":
+    def start(self) -> GoogleApiServer:
         """Bind and serve in a background thread."""
         if self._httpd is None:
             self._httpd = LoopbackHTTPServer(self._address, self.dispatcher, lambda: self.latency, self._violate)
@@ -87,7 +88,7 @@ class GoogleApiServer:
                 self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
-    def __enter__(self) -> "GoogleApiServer":
+    def __enter__(self) -> GoogleApiServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

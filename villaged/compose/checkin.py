@@ -15,9 +15,7 @@ import jinja2
 
 from villaged.compose.headers import address, message_id_for, one_line, reply_subject, safe_msgid
 from villaged.compose.templating import render, split_subject, variants
-from villaged.village import Action, Person, Village
-
-KEY_HEADER = "X-Villaged-Key"
+from villaged.domain.village import KEY_HEADER, Action, Person, Village
 
 
 def checkin_folder(env: jinja2.Environment, person: Person) -> str:

@@ -8,7 +8,7 @@ Jinja2's autoescaping; the only markup the code itself computes is numbers
 (bar widths, heights, colours from a fixed table).
 
 The message goes to the owner's primary address and nobody else (To only,
-no Cc or Bcc); outbox.digest.owner_only enforces that at delivery.
+no Cc or Bcc); ports.digest.owner_only enforces that at delivery.
 """
 
 from __future__ import annotations
@@ -22,16 +22,25 @@ from typing import Any
 
 import jinja2
 
-from villaged.assess import village_map
-from villaged.compose.checkin import KEY_HEADER
 from villaged.compose.headers import address, message_id_for, one_line
 from villaged.compose.templating import render
-from villaged.giveback import GiveBack
-from villaged.invitations import SERIES_DECLINED
-from villaged.plan import unanswered_checkins
-from villaged.village import (
-    OPEN_DRAFT_STATES, DraftRecord, DraftState, Interaction, Kind, PlanItem, Role, Skip,
-    Standing, Temperature, Village,
+from villaged.core.assess import village_map
+from villaged.core.giveback import GiveBack
+from villaged.core.invitations import SERIES_DECLINED
+from villaged.core.plan import unanswered_checkins
+from villaged.domain.village import (
+    KEY_HEADER,
+    OPEN_DRAFT_STATES,
+    DraftRecord,
+    DraftState,
+    Interaction,
+    Kind,
+    PlanItem,
+    Role,
+    Skip,
+    Standing,
+    Temperature,
+    Village,
 )
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
@@ -129,8 +138,8 @@ def digest_model(village: Village, data: DigestInput, now: dt.datetime) -> dict[
             "cadence_mark": min(100, round(village.thresholds.cooling_after / limit * 100)),
         })
 
-    drafts = [{"name": names.get(r.person, r.person), "kind": DRAFT_KINDS.get(r.kind, r.kind), "subject": r.subject,
-               "written": day(r.created_at), "this_week": r.week == data.week}
+    drafts = [{"name": names.get(r.person, r.person), "kind": DRAFT_KINDS.get(r.kind, r.kind),
+               "subject": r.subject, "written": day(r.created_at), "this_week": r.week == data.week}
               for r in data.ledger if r.state in OPEN_DRAFT_STATES]
     link = data.drafts_link
     link_is_url = link.startswith(("https://", "http://"))

@@ -29,8 +29,8 @@ from villaged.compose.checkin import base_message
 from villaged.compose.headers import one_line
 from villaged.compose.templating import render, split_subject
 from villaged.compose.vtimezone import vtimezone
-from villaged.invitations import anchor_rule
-from villaged.village import Action, Agreement, Person, Village
+from villaged.core.invitations import anchor_rule
+from villaged.domain.village import Action, Agreement, Person, Village
 
 TEMPLATE = "invite/invite.txt.j2"
 PRODID = "-//villaged//mentorship invitations//EN"
@@ -68,7 +68,7 @@ def invite_calendar(
 
     event = icalendar.Event()
     event.add("uid", invite_uid(village, person))
-    event.add("dtstamp", now.astimezone(dt.timezone.utc))
+    event.add("dtstamp", now.astimezone(dt.UTC))
     event.add("sequence", sequence)
     event.add("dtstart", local)
     event.add("dtend", local + dt.timedelta(minutes=agreement.duration_minutes))

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from villaged.errors import VillagedError
+from villaged.domain.errors import VillagedError
 
 
 def environment(config_dir: Path | None) -> jinja2.Environment:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 CHECK_YEARS = 12
 
@@ -91,7 +91,7 @@ def _rule_based(tz: ZoneInfo, year: int) -> icalendar.Timezone | None:
     if not any(found.values()):
         offset = _offset(dt.datetime(year, 1, 1, tzinfo=UTC), tz)
         standard = icalendar.TimezoneStandard()
-        standard.add("dtstart", dt.datetime(1970, 1, 1))
+        standard.add("dtstart", dt.datetime(1970, 1, 1))  # noqa: DTZ001 - VTIMEZONE DTSTART is local time
         standard.add("tzoffsetfrom", offset)
         standard.add("tzoffsetto", offset)
         standard.add("tzname", dt.datetime(year, 1, 1, tzinfo=tz).tzname() or tz.key)

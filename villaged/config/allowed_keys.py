@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from villaged.village import Thresholds
+from villaged.backends.registry import PLUGINS
+from villaged.config.backend import ALLOWED
+from villaged.domain.village import Thresholds
 
 TOP = ("owner", "backend", "cadence", "thresholds", "roulette", "digest",
        "invitations", "daemon", "person")  # fmt: skip
 OWNER = ("name", "addresses", "timezone", "working_days", "working_hours")
-BACKEND = ("kind", "mail", "calendars", "drafts", "google")
-GOOGLE = ("client_secrets", "token_store", "gmail_endpoint", "calendar_endpoint",
-          "token_uri", "calendars", "quota_units_per_minute")  # fmt: skip
 THRESHOLDS = tuple(f.name for f in dataclasses.fields(Thresholds))
 ROULETTE = ("day", "time", "size")
 DIGEST = ("day", "time", "maildir")
@@ -29,8 +28,8 @@ def _homes() -> dict[str, list[str]]:
     homes: dict[str, list[str]] = {}
     for section, keys in (
         ("[owner]", OWNER),
-        ("[backend]", BACKEND),
-        ("[backend.google]", GOOGLE),
+        ("[backend]", ALLOWED),
+        *((section, keys) for plugin in PLUGINS for section, keys in plugin.sections.items()),
         ("[thresholds]", THRESHOLDS),
         ("[roulette]", ROULETTE),
         ("[digest]", DIGEST),

@@ -6,11 +6,12 @@ import os
 import tomllib
 from pathlib import Path
 
-from villaged.config.source import Source
-from villaged.config.syntax_errors import syntax_error
+from villaged.config import allowed_keys
 from villaged.config.village_table import read_village
-from villaged.errors import ConfigError
-from villaged.village import Village
+from villaged.domain.errors import ConfigError
+from villaged.domain.village import Village
+from villaged.schema.source import Source
+from villaged.schema.syntax_errors import syntax_error
 
 CONFIG_ENV = "VILLAGED_CONFIG"
 CONFIG_NAME = "village.toml"
@@ -77,7 +78,7 @@ def load_village(path: Path) -> Village:
 def parse_village(text: str, path: Path) -> Village:
     """Validate config ``text``; ``path`` names it in errors and anchors relative paths."""
     path = Path(path).expanduser()
-    src = Source(path, text)
+    src = Source(path, text, homes=allowed_keys.HOMES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from villaged.config import allowed_keys
-from villaged.config.typed_table import TypedTable
-from villaged.village import Owner, WorkingHours
+from villaged.domain.village import Owner, WorkingHours
+from villaged.schema.typed_table import TypedTable
 
 
 def read_owner(t: TypedTable) -> Owner:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from villaged.addresses import normalize
 from villaged.config import allowed_keys
-from villaged.config.typed_table import TypedTable
-from villaged.config.wording import describe
-from villaged.errors import ConfigError
-from villaged.rhythm import RHYTHM_FIX, parse_rhythm
-from villaged.village import Agreement, Owner, Person, WorkingHours
+from villaged.domain.addresses import normalize
+from villaged.domain.errors import ConfigError
+from villaged.domain.rhythm import RHYTHM_FIX, parse_rhythm
+from villaged.domain.village import Agreement, Owner, Person, WorkingHours
+from villaged.schema.typed_table import TypedTable
+from villaged.schema.wording import describe
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 

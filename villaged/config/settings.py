@@ -4,20 +4,19 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any
 
 from villaged.config import allowed_keys
-from villaged.config.typed_table import TypedTable
-from villaged.village import (
+from villaged.domain.village import (
     DEFAULT_CADENCE_DAYS,
-    Backend,
     DigestSettings,
-    LocalBackend,
     Role,
     Roulette,
     Thresholds,
     Village,
 )
+from villaged.schema.typed_table import TypedTable
 
 
 def read_cadences(t: TypedTable | None) -> dict[Role, int]:
@@ -55,7 +54,7 @@ def read_thresholds(t: TypedTable | None) -> Thresholds:
         else:
             values[f.name] = t.integer(f.name, default, low=1)
     order = ("cooling_after", "cold_after", "lapsed_after")
-    for lower, upper in zip(order, order[1:]):
+    for lower, upper in itertools.pairwise(order):
         if values[lower] >= values[upper]:
             t.fail(
                 upper if upper in t.data else lower,
@@ -77,17 +76,17 @@ def read_roulette(t: TypedTable | None) -> Roulette:
     )
 
 
-def read_digest(t: TypedTable | None, backend: Backend) -> DigestSettings:
-    # Local delivery defaults to the Maildir that holds the drafts folder.
-    maildir = backend.drafts.parent if isinstance(backend, LocalBackend) else None
-    default = DigestSettings(maildir=maildir)
+def read_digest(t: TypedTable | None) -> DigestSettings:
+    # Local delivery defaults to the Maildir that holds the drafts folder
+    # (villaged.backends.local.digest.digest_folder).
+    default = DigestSettings()
     if t is None:
         return default
     t.check_keys(allowed_keys.DIGEST)
     return DigestSettings(
         day=t.day("day", default.day, example='day = "monday"'),
         time=t.clock("time", default.time, example='time = "07:30"'),
-        maildir=t.path("maildir", example='maildir = "~/Maildir"') or maildir,
+        maildir=t.path("maildir", example='maildir = "~/Maildir"'),
     )
 
 

@@ -16,9 +16,9 @@ from villaged.config.settings import (
     read_sync_minutes,
     read_thresholds,
 )
-from villaged.config.source import Source
-from villaged.config.typed_table import TypedTable
-from villaged.village import Village
+from villaged.domain.village import Village
+from villaged.schema.source import Source
+from villaged.schema.typed_table import TypedTable
 
 
 def read_village(src: Source, data: dict[str, Any]) -> Village:
@@ -33,7 +33,7 @@ def read_village(src: Source, data: dict[str, Any]) -> Village:
     cadences = read_cadences(top.table("cadence"))
     thresholds = read_thresholds(top.table("thresholds"))
     roulette = read_roulette(top.table("roulette"))
-    digest = read_digest(top.table("digest"), backend)
+    digest = read_digest(top.table("digest"))
     cooldown = read_invite_cooldown_weeks(top.table("invitations"))
     sync_minutes = read_sync_minutes(top.table("daemon"))
 

@@ -1,0 +1,174 @@
+"""Gmail Drafts as villaged's outbox: it writes drafts, and has no way to send them.
+
+``put`` creates a draft from the raw RFC 2822 message (base64url), inside the
+owner's thread when the check-in replies to one (``threadId``). Every draft
+carries its natural key in ``X-Villaged-Key``; ``existing`` lists the drafts
+folder and reads that one header of each draft's message (``messages.get``
+with ``format=metadata``, ``metadataHeaders``, batched; a draft's message id
+changes when it is edited, so unchanged drafts are not read again), so
+the round can reconcile its ledger against what is really there, including
+rows left in ``creating`` by a crash between drafts.create and the ledger
+commit.
+
+``put`` is idempotent by key: it looks the key up first (one drafts scan per
+outbox, kept up to date as it writes), and a create whose answer was lost (a
+dropped connection, a 5xx) is never simply repeated: the drafts folder is
+scanned again, and only if the key is still absent is the draft created.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import SMTP
+from functools import cached_property
+from typing import Any
+
+from villaged.backends.google.api import GoogleApi, status_of
+from villaged.domain.errors import TransientError
+from villaged.domain.village import KEY_HEADER
+
+log = logging.getLogger(__name__)
+
+DRAFTS_LINK = "https://mail.google.com/mail/u/0/#drafts"
+LIST_PAGE = 500
+CREATE_ATTEMPTS = 4
+SNAPSHOT_TTL = 300.0  # seconds a drafts scan is trusted for put()
+_THREAD_ID = re.compile(r"[0-9a-f]{6,32}")
+
+
+def raw_message(message: EmailMessage) -> str:
+    return base64.urlsafe_b64encode(message.as_bytes(policy=SMTP)).decode("ascii")
+
+
+def gmail_thread(thread: str | None) -> str | None:
+    """A Gmail threadId, or None for a thread reference from elsewhere (a Message-ID)."""
+    return thread if thread and _THREAD_ID.fullmatch(thread) else None
+
+
+def key_of(message: Any) -> str | None:
+    """The X-Villaged-Key header of a messages.get(format=metadata) answer."""
+    if not isinstance(message, dict):
+        return None
+    payload = message.get("payload") or {}
+    for header in payload.get("headers") or ():
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == KEY_HEADER.lower():
+            value = header.get("value")
+            return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+    return None
+
+
+class GmailOutbox:
+    """Gmail Drafts. ``connect`` is called on first use, so building one never
+    touches Google (a round reads ``drafts_link`` before anything else)."""
+
+    def __init__(self, connect: Callable[[], GoogleApi],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._connect = connect
+        self._clock = clock
+        self._keys: dict[str, str | None] = {}  # draft message id → key (None: not villaged's)
+        self._snapshot: dict[str, str] = {}  # key → draft id, as last seen
+        self._snapshot_at: float | None = None
+
+    @cached_property
+    def api(self) -> GoogleApi:
+        return self._connect()
+
+    @property
+    def name(self) -> str:
+        return "gmail-drafts"
+
+    @property
+    def drafts_link(self) -> str:
+        return DRAFTS_LINK
+
+    def existing(self) -> dict[str, str]:
+        """X-Villaged-Key → draft id for every villaged draft in the drafts folder."""
+        drafts = self._list()
+        unknown = [m for _, m in drafts if m not in self._keys]
+        if unknown:
+            # drafts.get has no metadataHeaders; the draft's message, read with
+            # messages.get, can be asked for just the one header (same 5 units)
+            messages = self.api.gmail.users().messages()
+            answers = self.api.batch([(message_id, messages.get(
+                userId="me", id=message_id, format="metadata", metadataHeaders=[KEY_HEADER],
+                fields="id,payload/headers")) for message_id in unknown])
+            for message_id in unknown:
+                answer = answers.get(message_id)
+                if isinstance(answer, Exception):
+                    if status_of(answer) == 404:  # deleted or edited while we looked
+                        continue
+                    raise TransientError(f"cannot read a draft's headers: {answer}",
+                                         fix="villaged retries next round")
+                self._keys[message_id] = key_of(answer)
+        found: dict[str, str] = {}
+        for draft_id, message_id in sorted(drafts):
+            key = self._keys.get(message_id)
+            if key and key not in found:
+                found[key] = draft_id
+            elif key:
+                log.warning("two drafts carry the key %s: %s and %s", key, found[key], draft_id)
+        self._snapshot = dict(found)
+        self._snapshot_at = self._clock()
+        return found
+
+    def _list(self) -> list[tuple[str, str]]:
+        drafts = self.api.gmail.users().drafts()
+        out: list[tuple[str, str]] = []
+        token = None
+        while True:
+            page = self.api.execute(drafts.list(
+                userId="me", maxResults=LIST_PAGE, pageToken=token,
+                fields="drafts(id,message/id),nextPageToken"))
+            for d in page.get("drafts") or ():
+                message_id = (d.get("message") or {}).get("id")
+                if isinstance(d.get("id"), str) and isinstance(message_id, str):
+                    out.append((d["id"], message_id))
+            token = page.get("nextPageToken")
+            if not token:
+                return out
+
+    def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
+        """Create the draft unless one with this key exists; return its id."""
+        fresh = self._snapshot_at is not None and self._clock() - self._snapshot_at < SNAPSHOT_TTL
+        known = self._snapshot if fresh else self.existing()
+        if key in known:
+            return known[key]
+        if str(message.get(KEY_HEADER, "")).strip() != key:
+            del message[KEY_HEADER]
+            message[KEY_HEADER] = key
+        body: dict[str, Any] = {"message": {"raw": raw_message(message)}}
+        thread_id = gmail_thread(thread)
+        if thread_id:
+            body["message"]["threadId"] = thread_id
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                draft = self.api.execute(
+                    self.api.gmail.users().drafts().create(userId="me", body=body, fields="id,message/id"),
+                    retry=False)
+            except TransientError:
+                # The draft may have been written even though the answer was lost.
+                self.api.pause(attempt)
+                found = self.existing().get(key)
+                if found:
+                    return found
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            except Exception as exc:
+                if "threadId" in body["message"] and status_of(exc) in (400, 404):
+                    log.info("the thread %s is gone; drafting %s as a new thread", thread_id, key)
+                    del body["message"]["threadId"]
+                    continue
+                raise
+            draft_id = str(draft["id"])
+            message_id = (draft.get("message") or {}).get("id")
+            if isinstance(message_id, str):
+                self._keys[message_id] = key
+            self._snapshot[key] = draft_id
+            return draft_id
+        raise TransientError("Gmail did not take the draft", fix="villaged retries next round")

@@ -1,0 +1,264 @@
+"""An mbox file (Google Takeout, Thunderbird, mutt) as a source of contact.
+
+The scanner reads only message headers and never parses a body. It reads the
+file in fixed-size chunks, so its memory use does not depend on the size of
+the file, and finds message boundaries with ``bytes.find``: like Python's
+``mailbox.mbox``, any line starting with ``From `` (at the start of the file
+or after a newline) starts a message. Google Takeout's separators
+(``From 1781234567890123456@xxx Wed Nov 25 10:12:13 +0000 2020``) are such
+lines too.
+
+Incremental sync: the cursor remembers where the last message starts, the
+file's size, mtime and inode, and hashes of its first 64 KiB and of the
+64 KiB before that last message. An unchanged file is not opened. A file that
+only grew is read from the start of its last message on, which may have been
+still growing (re-reading it is harmless: interactions are upserted, and the
+skip counts it contributed are taken back first). Anything else (truncated,
+replaced, rewritten) is rescanned in full, and that rescan's first batch
+replaces everything stored for the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from villaged.core.mailparse import classify_block, header_end
+from villaged.domain.village import Interaction
+from villaged.ports.source import SyncBatch, SyncContext, unreadable
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20  # bytes per read
+HEADER_CAP = 256 * 1024  # the most of one message's header block ever held
+BATCH_BYTES = 16 << 20  # about this much of the file per SyncBatch
+HASH_SPAN = 64 * 1024
+CURSOR_VERSION = 1
+SEP = b"\nFrom "
+
+TRUNCATED = "truncated message"
+PREAMBLE = "text before the first message"
+
+
+def iter_headers(
+    f: BinaryIO, start: int, end: int, chunk: int = CHUNK, cap: int = HEADER_CAP,
+) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield ``(offset, header_block, complete)`` for each message in
+    ``f[start:end]``; ``offset`` is where its ``From `` line starts.
+
+    ``complete`` is False for a final message whose header block has no
+    blank line before ``end`` (the file was cut, or is still being written).
+    The header block excludes the ``From `` line and is at most ``cap``
+    bytes. Text before the first message, if not blank, is reported as
+    ``(-1, b"", False)``. Memory stays below ``chunk + cap`` bytes or so.
+    """
+    f.seek(start)
+    remaining = end - start
+    # Pretend a newline precedes ``start`` so every message start, including
+    # the first one in the file, is found as b"\nFrom ".
+    buf = b"\n"
+    eof = remaining <= 0
+
+    def more(keep: int) -> bytes:
+        nonlocal remaining, eof
+        data = f.read(min(chunk, remaining)) if not eof else b""
+        remaining -= len(data)
+        if not data or remaining <= 0:
+            eof = True
+        return buf[keep:] + data
+
+    # The first message; anything before it is a preamble.
+    base_shift = 0  # buf[0] is at file offset start - 1 + base_shift
+    junk = False
+    pos = 0
+    while True:
+        k = buf.find(SEP, pos)
+        if k >= 0 or eof:
+            break
+        keep = max(len(buf) - (len(SEP) - 1), 0)
+        junk = junk or bool(buf[:keep].strip())
+        base_shift += keep
+        buf = more(keep)
+        pos = 0
+    junk = junk or bool(buf[:k if k >= 0 else len(buf)].strip())
+    if junk and start == 0:
+        yield -1, b"", False
+    if k < 0:
+        return
+    s = k + 1  # index in buf of the current message's "From "
+
+    while True:
+        # 1. The header block: from the line after "From " to the blank line,
+        # unless the next message (or the end) comes first.
+        while True:
+            nl = buf.find(b"\n", s, s + cap)
+            if nl >= 0:
+                hs = nl + 1
+                he = header_end(buf, hs, hs + cap)
+                limit = he if he >= 0 else min(len(buf), hs + cap)
+                nxt = buf.find(SEP, hs - 1, limit)
+                if nxt >= 0:  # a message with no body (or no blank line)
+                    yield start - 1 + base_shift + s, buf[hs:nxt + 1], True
+                    s = nxt + 1
+                    break
+                if he >= 0 or len(buf) >= hs + cap:  # (an over-long block is cut)
+                    yield start - 1 + base_shift + s, buf[hs:limit], True
+                    body = limit - 1 if he >= 0 else limit - len(SEP) + 1
+                    s = -1
+                    break
+            elif len(buf) >= s + cap:  # a "From " line longer than the cap
+                hs = s
+                body = s + cap - len(SEP)
+                s = -1
+                yield start - 1 + base_shift + hs, b"", True
+                break
+            if eof:  # the final message stops inside its header block
+                hs = nl + 1 if nl >= 0 else len(buf)
+                yield start - 1 + base_shift + s, buf[hs:hs + cap], False
+                return
+            base_shift += s
+            buf = more(s)
+            s = 0
+        if s >= 0:
+            continue
+        # 2. The body: skip to the next "\nFrom ".
+        pos = body
+        while True:
+            k = buf.find(SEP, pos)
+            if k >= 0:
+                s = k + 1
+                break
+            if eof:
+                return
+            keep = max(len(buf) - (len(SEP) - 1), 0)
+            base_shift += keep
+            buf = more(keep)
+            pos = 0
+
+
+def _sha256_at(fd: int, offset: int, length: int) -> str:
+    return hashlib.sha256(os.pread(fd, length, offset)).hexdigest()
+
+
+class MboxSource:
+    """One mbox file. ``name`` is "mbox:" + its absolute path."""
+
+    def __init__(self, path: Path, batch_bytes: int = BATCH_BYTES, chunk: int = CHUNK) -> None:
+        self.path = Path(os.path.abspath(path))
+        self.batch_bytes = batch_bytes
+        self.chunk = chunk
+
+    @property
+    def name(self) -> str:
+        return f"mbox:{self.path}"
+
+    def __repr__(self) -> str:
+        return f"MboxSource({str(self.path)!r})"
+
+    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - closed by the `with f:` below
+        except OSError as exc:
+            raise unreadable(self.path, "mbox file", "backend.mail", exc) from exc
+        with f:
+            yield from self._sync(f, cursor, ctx)
+
+    def _sync(self, f: BinaryIO, cursor: dict[str, Any] | None,
+              ctx: SyncContext) -> Iterator[SyncBatch]:
+        fd = f.fileno()
+        st = os.fstat(fd)
+        size, identity = st.st_size, {"mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+        start = self._resume_offset(fd, cursor, size, identity)
+        if start is None:
+            log.debug("%s: unchanged", self.name)
+            return
+        replace = start < 0
+        start = max(start, 0)
+        skipped: Counter[str] = Counter()
+        if not replace:
+            assert cursor is not None
+            skipped.subtract(cursor.get("tail_skipped", {}))
+            log.info("%s: reading %d new bytes from offset %d", self.name, size - start, start)
+        else:
+            log.info("%s: full scan of %d bytes", self.name, size)
+
+        matcher, limits, now, source = ctx.matcher, ctx.limits, ctx.now, self.name
+        found: list[Interaction] = []
+        batch_start = start
+        last_offset = start
+        last_reasons: Counter[str] = Counter()
+        for offset, block, complete in iter_headers(f, start, size, self.chunk):
+            if offset < 0:  # until a message follows, this is the file's tail
+                skipped[PREAMBLE] += 1
+                last_reasons[PREAMBLE] += 1
+                continue
+            if offset - batch_start >= self.batch_bytes:
+                cursor_now = self._cursor(fd, offset, offset, identity, Counter())
+                yield SyncBatch(interactions=found, cursor=cursor_now,
+                                skipped=_nonzero(skipped), replace=replace)
+                ctx.progress(offset, size)
+                found, skipped, replace, batch_start = [], Counter(), False, offset
+            last_offset = offset
+            last_reasons = Counter()
+            reason: str | None
+            if not complete:
+                reason = TRUNCATED
+            else:
+                interactions, reason = classify_block(block, matcher, limits, now, source)
+                found.extend(interactions)
+            if reason:
+                skipped[reason] += 1
+                last_reasons[reason] += 1
+        cursor_now = self._cursor(fd, last_offset, size, identity, last_reasons)
+        yield SyncBatch(interactions=found, cursor=cursor_now, skipped=_nonzero(skipped),
+                        replace=replace)
+        ctx.progress(size, size)
+
+    def _cursor(self, fd: int, offset: int, size: int, identity: dict[str, int],
+                tail_skipped: Counter[str]) -> dict[str, Any]:
+        tail_from = max(0, offset - HASH_SPAN)
+        return {
+            "version": CURSOR_VERSION,
+            "offset": offset,
+            "size": size,
+            **identity,
+            "head": _sha256_at(fd, 0, min(HASH_SPAN, size)),
+            "tail": _sha256_at(fd, tail_from, offset - tail_from),
+            "tail_skipped": dict(tail_skipped),
+        }
+
+    def _resume_offset(self, fd: int, cursor: dict[str, Any] | None, size: int,
+                       identity: dict[str, int]) -> int | None:
+        """Where to resume reading: None if nothing changed, -1 for a full scan."""
+        if not cursor or cursor.get("version") != CURSOR_VERSION:
+            return -1
+        try:
+            c_size, offset = int(cursor["size"]), int(cursor["offset"])
+            same_file = cursor["inode"] == identity["inode"]
+            if same_file and c_size == size and cursor["mtime_ns"] == identity["mtime_ns"]:
+                return None
+            if not same_file or size < c_size or not 0 <= offset <= c_size:
+                return -1
+            if _sha256_at(fd, 0, min(HASH_SPAN, c_size)) != cursor["head"]:
+                return -1
+            tail_from = max(0, offset - HASH_SPAN)
+            if _sha256_at(fd, tail_from, offset - tail_from) != cursor["tail"]:
+                return -1
+            # A message must start there (at 0: no text before it, counted or not).
+            if offset == 0:
+                if os.pread(fd, len(SEP) - 1, 0) != SEP[1:]:
+                    return -1
+            elif os.pread(fd, len(SEP), offset - 1) != SEP:
+                return -1
+        except (KeyError, TypeError, ValueError):
+            return -1
+        return offset
+
+
+def _nonzero(counts: Counter[str]) -> Counter[str]:
+    return Counter({k: v for k, v in counts.items() if v})

@@ -1,0 +1,29 @@
+"""The backend registry: the one place that lists villaged's backends.
+
+Adding a backend means adding its package (with a ``plugin.py`` exposing ``PLUGIN``)
+and its entry here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from villaged.backends.google.plugin import PLUGIN as GOOGLE
+from villaged.backends.local.plugin import PLUGIN as LOCAL
+from villaged.domain.village import Village
+from villaged.ports.backend import BackendIO
+from villaged.ports.plugin import BackendPlugin
+
+PLUGINS: tuple[BackendPlugin, ...] = (LOCAL, GOOGLE)
+
+
+def plugin_for(kind: str) -> BackendPlugin:
+    for plugin in PLUGINS:
+        if plugin.kind == kind:
+            return plugin
+    raise LookupError(f"no backend of kind {kind!r}")  # config validation makes this a bug
+
+
+def open_backend(village: Village, state_dir: Path) -> BackendIO:
+    """The BackendIO for the village's configured backend (nothing is contacted yet)."""
+    return plugin_for(village.backend.kind).open(village, village.backend, state_dir)

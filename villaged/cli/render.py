@@ -1,0 +1,100 @@
+"""Text and JSON views of standings, plans and sync reports for the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from villaged.core.assess import village_map
+from villaged.domain.village import Action, Interaction, PlanItem, Standing, Village
+from villaged.service.sync import SyncReport
+
+
+def via(item: Interaction | None) -> str:
+    if item is None:
+        return "-"
+    return item.how
+
+
+def _iso(item: Interaction | None) -> str | None:
+    return item.at.isoformat() if item else None
+
+
+def standing_json(s: Standing) -> dict[str, Any]:
+    return {
+        "key": s.person.key,
+        "name": s.person.name,
+        "role": s.person.role.label,
+        "emails": list(s.person.emails),
+        "temperature": s.temperature.value,
+        "cadence_days": s.cadence_days,
+        "last_contact": _iso(s.last_contact),
+        "via": via(s.last_contact) if s.last_contact else None,
+        "last_inbound": _iso(s.last_inbound),
+        "last_outbound": _iso(s.last_outbound),
+        "last_meeting": _iso(s.last_meeting),
+        "next_meeting": _iso(s.next_meeting),
+        "due": s.due.isoformat() if s.due else None,
+        "days_overdue": s.days_overdue,
+    }
+
+
+def plan_json(item: PlanItem) -> dict[str, Any]:
+    data: dict[str, Any] = {"person": item.person, "action": item.action, "reason": item.reason}
+    if isinstance(item, Action):
+        data["key"] = item.key
+        data["in_thread"] = bool(item.reply_to)
+        if item.slot is not None:
+            data["slot"] = item.slot.isoformat()
+    else:
+        data["guard"] = item.guard
+    return data
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+             for r in [headers, ["-" * w for w in widths], *rows]]
+    return "\n".join(lines)
+
+
+def status_table(village: Village, standings: Sequence[Standing]) -> str:
+    tz = village.owner.timezone
+
+    def day(when: dt.datetime | None) -> str:
+        return when.astimezone(tz).date().isoformat() if when else "never"
+
+    rows = [[s.person.name, s.person.role.label,
+             day(s.last_contact.at if s.last_contact else None), via(s.last_contact),
+             s.due.isoformat() if s.due else "-", s.temperature.value]
+            for s in standings]
+    return table(rows, ["person", "role", "last contact", "via", "due", "temperature"])
+
+
+def village_map_text(village: Village) -> str:
+    lines = []
+    for slot in village_map(village):
+        who = ", ".join(p.name for p in slot.people) if slot.filled else "(empty)"
+        lines.append(f"{slot.role.label:<12} {who}")
+    return "\n".join(lines)
+
+
+def plan_text(village: Village, items: Sequence[PlanItem]) -> str:
+    names = {p.key: p.name for p in village.people}
+    lines = []
+    for item in items:
+        verb = "DRAFT " + item.action if isinstance(item, Action) else "skip"
+        lines.append(f"{verb:<14} {names.get(item.person, item.person):<22} {item.reason}")
+    return "\n".join(lines)
+
+
+def sync_text(report: SyncReport) -> str:
+    lines = []
+    for name, source in report.sources.items():
+        line = f"{name}: {source.interactions} interactions"
+        if source.skipped:
+            why = ", ".join(f"{n} {reason}" for reason, n in sorted(source.skipped.items()))
+            line += f"; skipped {sum(source.skipped.values())} ({why})"
+        lines.append(line)
+    return "\n".join(lines) or "no sources configured"

@@ -1,0 +1,74 @@
+"""`villaged digest` and `villaged gives`: the weekly summary and the reciprocity ledger.
+
+Registered on the main group by the import at the bottom of cli.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from villaged.cli import render
+from villaged.cli.context import Context, friendly, pass_context, progress_bar
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Deliver even if this week's digest already went out.")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the HTML part to this file.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Also print the text part.")
+@click.option("--no-deliver", is_flag=True,
+              help="Only render (with --html/--stdout); deliver nothing.")
+@click.option("--sync/--no-sync", default=True, show_default=True,
+              help="Read new mail and calendar events first.")
+@pass_context
+@friendly
+def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool, no_deliver: bool,
+           sync: bool) -> None:
+    """Build the weekly digest and deliver it to you (once a week unless --force)."""
+    from villaged.backends.registry import open_backend
+    from villaged.service.digest import run_digest
+
+    village = c.village()
+    with c.store() as store:
+        io = open_backend(village, c.state_dir)
+        if sync:
+            from villaged.service.round import sync_sources
+
+            sync_sources(village, store, io, c.now, progress_bar("scanning"))
+        result = run_digest(village, store, io, c.now, force=force, deliver=not no_deliver)
+    if html_file is not None:
+        html_file.write_text(result.html, encoding="utf-8")
+    if to_stdout:
+        click.echo(result.text, nl=False)
+    status = (f"delivered \"{result.subject}\" to {village.owner.address} ({result.location})"
+              if result.delivered else f"digest {result.week}: {result.note}")
+    if html_file is not None:
+        status += f"; HTML written to {html_file}"
+    click.echo(status, err=to_stdout)
+
+
+@click.command()
+@pass_context
+@friendly
+def gives(c: Context) -> None:
+    """What you have given each person, and how long since the last give."""
+    from villaged.core.giveback import gives_summary
+
+    village = c.village()
+    with c.store() as store:
+        rows = gives_summary(village, store.gives(), c.now)
+    tz = village.owner.timezone
+    table = [[r.person.name, r.person.role.label, str(r.count),
+              r.last.at.astimezone(tz).date().isoformat() if r.last else "never",
+              _ago(r.days_since), r.last.what if r.last else "-"] for r in rows]
+    click.echo(render.table(table, ["person", "role", "gives", "last give", "since", "what"]))
+
+
+def _ago(days: int | None) -> str:
+    if days is None:
+        return "-"
+    if days == 0:
+        return "today"
+    return f"{days} day{'s' if days != 1 else ''} ago"

@@ -1,1 +1,0 @@
-"""Where drafts go: one protocol, a Maildir folder or Gmail Drafts."""

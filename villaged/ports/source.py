@@ -1,0 +1,61 @@
+"""The one protocol every source (mbox, Maildir, .ics, Gmail, Calendar) follows.
+
+A source yields batches; the sync driver writes each batch and its cursor in
+one transaction, so a crash mid-sync loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from villaged.domain.addresses import Matcher
+from villaged.domain.errors import VillagedError
+from villaged.domain.village import Interaction, Thresholds
+
+
+def unreadable(path: object, what: str, config_key: str, exc: OSError) -> VillagedError:
+    """The user-facing error for a configured mail or calendar path that can't be read."""
+    if isinstance(exc, FileNotFoundError):
+        return VillagedError(f"the {what} {path} is missing",
+                             fix=f"restore it, or remove it from {config_key} in your village config")
+    return VillagedError(f"cannot read the {what} {path}: {exc.strerror or exc}",
+                         fix=f"check the permissions of {path}")
+
+
+Progress = Callable[[int, int], None]  # (done, total) in the source's own unit
+
+
+def no_progress(done: int, total: int) -> None:
+    """The default progress callback: stay quiet."""
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    matcher: Matcher
+    limits: Thresholds
+    now: dt.datetime
+    progress: Progress = no_progress
+
+
+@dataclass
+class SyncBatch:
+    """Interactions found plus the cursor to store with them, atomically."""
+
+    interactions: list[Interaction] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+    removed_uids: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    replace: bool = False  # drop everything stored for this source first (full rescan)
+
+
+class Source(Protocol):
+    @property
+    def name(self) -> str:
+        """Stable identifier; the key of the stored cursor."""
+
+    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        """Yield batches of what is new since ``cursor`` (everything if None)."""

@@ -1,0 +1,99 @@
+"""What the service did and will do next, for ``villaged status`` and ``doctor``.
+
+Read-only: it looks at the store (job_runs and the kv facts the jobs and the
+daemon write) and the run lock, and computes the next weekly slots itself.
+Light imports only, so ``villaged status`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from villaged.domain.village import Village
+from villaged.service import runlock
+from villaged.service.jobs import (
+    DAEMON_KEY,
+    LABELS,
+    LAST_ROUND_KEY,
+    LAST_SYNC_KEY,
+    SYNC,
+    next_slot,
+    parked,
+    pending_slot,
+    read_json,
+    weekly_jobs,
+)
+from villaged.store import Store, parse_iso
+
+PROBLEM_OUTCOMES = ("retry", "error", "failed", "parked")
+
+
+@dataclass(frozen=True)
+class JobView:
+    name: str
+    label: str
+    last_at: dt.datetime | None
+    last_slot: str | None
+    last_outcome: str | None
+    last_detail: str
+    next_text: str
+
+    @property
+    def problem(self) -> bool:
+        return self.last_outcome in PROBLEM_OUTCOMES
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    runner_pid: int | None  # who holds the run lock (-1: someone, pid unknown)
+    daemon: dict[str, Any] | None
+    parked: dict[str, Any] | None
+    last_round: dict[str, Any] | None
+    jobs: list[JobView]
+
+
+def service_view(village: Village, store: Store, now: dt.datetime, state_dir: Path) -> ServiceView:
+    tz = village.owner.timezone
+    pid = runlock.holder(state_dir)
+    daemon = read_json(store, DAEMON_KEY)
+    live = daemon if daemon and pid is not None and daemon.get("pid") == pid else None
+    parked_now = parked(store)
+    jobs = []
+
+    last_sync = read_json(store, LAST_SYNC_KEY)
+    next_sync = (live or {}).get("next", {}).get(SYNC)
+    jobs.append(JobView(
+        SYNC, LABELS[SYNC],
+        parse_iso(last_sync["at"]) if last_sync else None, None,
+        last_sync.get("outcome") if last_sync else None,
+        last_sync.get("detail", "") if last_sync else "",
+        f"~{when_text(parse_iso(next_sync), tz)}" if next_sync and not parked_now else
+        "parked" if parked_now else
+        f"every {village.sync_minutes} min while `villaged run` (or the timer) runs",
+    ))
+    for job in weekly_jobs(village):
+        runs = store.job_runs(job.name, limit=1)
+        last = runs[0] if runs else None
+        pending = pending_slot(store, job, now)
+        if pending is None:
+            next_text = when_text(next_slot(store, job, now).at, tz)
+        elif parked_now:
+            next_text = f"parked (slot {pending.key} waits)"
+        elif live:
+            next_text = f"now (slot {pending.key})"
+        else:
+            next_text = f"at the next start or round (slot {pending.key} not run yet)"
+        last_at = None
+        if last:
+            last_at = parse_iso(last["finished_at"] or last["started_at"])
+        jobs.append(JobView(job.name, job.label, last_at, last["slot"] if last else None,
+                            (last["outcome"] or "running/unfinished") if last else None,
+                            (last["detail"] or "") if last else "", next_text))
+    return ServiceView(pid, live, parked_now, read_json(store, LAST_ROUND_KEY), jobs)
+
+
+def when_text(when: dt.datetime, tz: dt.tzinfo) -> str:
+    return f"{when.astimezone(tz):%a %Y-%m-%d %H:%M %Z}"

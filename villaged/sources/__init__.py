@@ -1,1 +1,0 @@
-"""Where evidence of contact comes from."""
