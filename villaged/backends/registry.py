@@ -10,11 +10,12 @@ from pathlib import Path
 
 from villaged.backends.google.plugin import PLUGIN as GOOGLE
 from villaged.backends.local.plugin import PLUGIN as LOCAL
+from villaged.backends.microsoft.plugin import PLUGIN as MICROSOFT
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.plugin import BackendPlugin
 
-PLUGINS: tuple[BackendPlugin, ...] = (LOCAL, GOOGLE)
+PLUGINS: tuple[BackendPlugin, ...] = (LOCAL, GOOGLE, MICROSOFT)
 
 
 def plugin_for(kind: str) -> BackendPlugin:

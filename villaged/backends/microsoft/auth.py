@@ -186,6 +186,7 @@ class MsalAuth:
             raise AuthError(f"the sign-in did not grant {', '.join(missing)}",
                             fix="run `villaged auth` again and accept every permission asked; if your "
                                 "organisation requires it, ask an administrator to consent for the app")
+        self._save()
         claims = result.get("id_token_claims") or {}
         return str(claims.get("preferred_username") or "")
 

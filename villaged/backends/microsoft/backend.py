@@ -30,7 +30,7 @@ from villaged.backends.microsoft.calendar_source import OutlookCalendarSource, p
 from villaged.backends.microsoft.drafts import KEY_PROPERTY, OutlookDrafts
 from villaged.backends.microsoft.mail_source import OutlookMailSource
 from villaged.backends.microsoft.settings import MicrosoftSettings
-from villaged.compose.checkin import KEY_HEADER
+from villaged.domain.village import KEY_HEADER
 from villaged.domain.errors import TransientError
 from villaged.domain.village import Village
 from villaged.ports.backend import Interval, merge_intervals

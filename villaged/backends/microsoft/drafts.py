@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from villaged.backends.microsoft.api import GraphClient
-from villaged.compose.checkin import KEY_HEADER
+from villaged.domain.village import KEY_HEADER
 from villaged.domain.errors import TransientError
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from villaged.domain.errors import ConfigError
+from villaged.schema.typed_table import TypedTable
 
 GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
 AUTHORITY = "https://login.microsoftonline.com"
@@ -54,43 +52,36 @@ class MicrosoftSettings:
         return self.graph_endpoint != GRAPH_ENDPOINT or self.authority != AUTHORITY
 
 
-def _strings(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"[backend.microsoft] {key} must be a list of strings",
-                          fix=f'e.g. {key} = ["{"Archive" if key == "folders" else "calendar"}"]')
-    return tuple(v.strip() for v in value)
-
-
-def parse_settings(table: Mapping[str, Any]) -> MicrosoftSettings:
-    """Settings from the ``[backend.microsoft]`` table, or a ConfigError naming the key and the fix."""
-    unknown = [k for k in table if k not in KEYS]
-    if unknown:
-        raise ConfigError(f"[backend.microsoft] has no key {unknown[0]!r}",
-                          fix=f"use one of: {', '.join(KEYS)}")
-    client_id = table.get("client_id")
-    if not isinstance(client_id, str) or not _GUID.fullmatch(client_id.strip()):
-        raise ConfigError("[backend.microsoft] client_id must be your app registration's "
-                          "Application (client) ID, a GUID",
-                          fix="copy it from Entra admin center → App registrations → villaged → Overview "
-                              "(see the README's Microsoft 365 section)")
-    store = table.get("token_store", "keyring")
-    if store not in TOKEN_STORES:
-        raise ConfigError(f"[backend.microsoft] token_store {store!r} is not a token store",
-                          fix=f"use one of: {', '.join(TOKEN_STORES)}")
-    tenant = table.get("tenant", "organizations")
-    if not isinstance(tenant, str) or not re.fullmatch(r"[A-Za-z0-9.-]+", tenant):
-        raise ConfigError("[backend.microsoft] tenant must be a tenant id, a domain, or "
-                          '"organizations" / "common" / "consumers"', fix='e.g. tenant = "organizations"')
-    values: dict[str, Any] = {"client_id": client_id.strip(), "tenant": tenant, "token_store": store}
-    if "folders" in table:
-        values["folders"] = _strings(table["folders"], "folders")
-    if "calendars" in table:
-        values["calendars"] = _strings(table["calendars"], "calendars") or ("calendar",)
+def read_microsoft(backend: TypedTable, chosen: bool) -> MicrosoftSettings | None:
+    """The [backend.microsoft] table, checked whenever present; required when chosen."""
+    t = backend.table("microsoft", required=chosen,
+                      example='[backend.microsoft]\nclient_id = "00000000-0000-0000-0000-000000000000"')
+    if t is None:
+        return None
+    t.check_keys(KEYS)
+    client_id = t.text("client_id", required=chosen, nonempty=chosen,
+                       example='client_id = "<Application (client) ID of your app registration>"')
+    if chosen and not _GUID.fullmatch(client_id):
+        t.fail("client_id", f'"{client_id}" is not an Application (client) ID',
+               fix="copy the GUID from Entra admin center → App registrations → villaged → Overview "
+                   "(the README's Microsoft 365 section shows how)")
+    tenant = t.text("tenant", default="organizations", nonempty=True, example='tenant = "organizations"')
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", tenant):
+        t.fail("tenant", f'"{tenant}" is not a tenant',
+               fix='write a tenant id or domain, or "organizations", "common" or "consumers"')
+    default = MicrosoftSettings(client_id="")
+    values = {}
     for key in ("graph_endpoint", "authority"):
-        if key in table:
-            value = table[key]
-            if not isinstance(value, str) or not value.startswith("https://"):
-                raise ConfigError(f"[backend.microsoft] {key} must be an https:// URL",
-                                  fix=f"remove {key} to use Microsoft's own endpoint")
-            values[key] = value.rstrip("/")
-    return MicrosoftSettings(**values)
+        url = t.url(key, example=f'{key} = "{getattr(default, key)}"')
+        if url is not None:
+            if not url.startswith("https://"):
+                t.fail(key, f'"{url}" is not an https:// URL', fix=f"remove {key} to use Microsoft's own")
+            values[key] = url.rstrip("/")
+    return MicrosoftSettings(
+        client_id=client_id,
+        tenant=tenant,
+        token_store=t.choice("token_store", TOKEN_STORES, default.token_store, example='token_store = "file"'),
+        folders=t.strings("folders", (), example='folders = ["archive"]'),
+        calendars=t.strings("calendars", default.calendars, nonempty=True, example='calendars = ["calendar"]'),
+        **values,
+    )
