@@ -173,6 +173,9 @@ class GraphClient:
                          f" {code}" if code else "", f"{wait:.0f} s (Retry-After)" if wait is not None else "a little")
                 self.pause(failures, wait)
                 continue
+            if r.status_code in RETRYABLE:  # a write that may or may not have happened
+                raise TransientError(f"Microsoft Graph answered {r.status_code} to {what}",
+                                     fix="villaged retries next round")
             raise problem(r.status_code, code, message, what)
 
     def get(self, url: str, **kwargs: Any) -> Any:

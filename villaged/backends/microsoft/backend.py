@@ -102,7 +102,7 @@ class MicrosoftIO:
     def deliver_digest(self, message: EmailMessage) -> str:
         """Place the digest in the owner's own Inbox; refuse any other recipient."""
         owner_only(message, self.village.owner)
-        key = str(message.get(KEY_HEADER, "")).strip()
+        key = str(message.get(KEY_HEADER) or message.get("Message-ID") or "").strip()
         if key:
             found = self._delivered(key)
             if found:
