@@ -52,6 +52,12 @@ class Request:
     def segments(self) -> tuple[str, ...]:
         return tuple(s for s in self.path.strip("/").split("/") if s)
 
+    @property
+    def mine(self) -> tuple[str, ...]:
+        """The segments with ``users/{owner}`` spelt ``me`` (the signed-in user is the only mailbox)."""
+        seg = self.segments
+        return ("me", *seg[2:]) if len(seg) >= 2 and seg[0] == "users" else seg
+
 
 @dataclass
 class Answer:
@@ -150,6 +156,9 @@ class GraphApi:
         except ODataError as exc:
             self.violate(f"{request.method} /{request.path}: 400 {exc.code}: {exc}")
             return Answer(400, error_body(exc.code, str(exc))), None
+        except Exception as exc:  # noqa: BLE001 - a bug in the server: answer 500 and say so
+            self.violate(f"{request.method} /{request.path}: the local server failed: {exc!r}")
+            return Answer(500, error_body("InternalServerError", repr(exc))), None
 
     def batch(self, request: Request) -> Answer:
         try:
@@ -261,7 +270,7 @@ class GraphApi:
     # -- dispatch ---------------------------------------------------------------------
 
     def _dispatch(self, request: Request, target: Target, route: str) -> Answer:
-        seg = request.segments
+        seg = request.mine
         if route == "user.get":
             return Answer(200, {"@odata.context": f"{self.base()}/$metadata#users/$entity",
                                 "id": "00000000-0000-0000-66f3-3332eca7ea81",
@@ -450,7 +459,7 @@ class GraphApi:
         context = f"{self.base()}/$metadata#Collection(message)"
         if "$skiptoken" in request.query:
             return self._continue(request, context)
-        seg = request.segments
+        seg = request.mine
         select = self._select(request, "graph.message")
         items = self.store.all_messages() if seg[1] == "messages" else \
             list(self.store.mail[self._folder(seg[2])].items.values())
