@@ -227,7 +227,8 @@ class GraphApi:
         if scopes is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.",
                              {"WWW-Authenticate": 'Bearer realm=""'})
-        needed = MAIL_WRITE if route.startswith("message.") and request.method != "GET" else \
+        needed = MAIL_READ if route.startswith("mailFolder.") else \
+            MAIL_WRITE if route.startswith("message.") and request.method != "GET" else \
             MAIL_READ if route.startswith("message.") else CAL_READ if route.startswith(("event.", "calendar.")) \
             else set()
         if needed and not needed & set(scopes):
@@ -276,6 +277,12 @@ class GraphApi:
                                 "id": "00000000-0000-0000-66f3-3332eca7ea81",
                                 "displayName": self.store.display_name, "mail": self.store.owner,
                                 "userPrincipalName": self.store.owner})
+        if route == "mailFolder.get":
+            folder_id = self._folder(seg[2])
+            name = next((f["displayName"] for f in self.store.folders.values() if f["id"] == folder_id), folder_id)
+            return Answer(200, {"id": folder_id, **({"displayName": name} if self._select(
+                request, "graph.mailFolder") is None or "displayName" in (request.query.get("$select") or "")
+                else {})})
         if route == "message.delta":
             return self._delta(request, "messages", self._folder(seg[2]) if seg[1] == "mailFolders" else None)
         if route == "event.delta":

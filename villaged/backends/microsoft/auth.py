@@ -113,6 +113,7 @@ class MsalAuth:
     settings: MicrosoftSettings
     store: TokenStore
     owner_address: str = ""
+    persist: bool = True  # False: a refreshed token stays in memory (doctor writes nothing)
     _cache: Any = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -143,7 +144,7 @@ class MsalAuth:
     def _save(self) -> None:
         if self._cache is None or not self._cache.has_state_changed:
             return
-        if not self.store.writable:
+        if not self.store.writable or not self.persist:
             return  # a systemd credential: refreshed tokens stay in memory
         try:
             self.store.save(self._cache.serialize())
