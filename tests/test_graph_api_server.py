@@ -205,7 +205,9 @@ def test_the_client_waits_what_retry_after_says():
 def test_msgraph_sdk_deserialises_the_servers_mail_and_calendar(graph):
     import httpx
     from kiota_abstractions.authentication import (
-        AccessTokenProvider, AllowedHostsValidator, BaseBearerTokenAuthenticationProvider,
+        AccessTokenProvider,
+        AllowedHostsValidator,
+        BaseBearerTokenAuthenticationProvider,
     )
     from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.users.item.calendar_view.delta.delta_request_builder import DeltaRequestBuilder

@@ -12,7 +12,6 @@ import datetime as dt
 import ipaddress
 import json
 import logging
-import socket
 import ssl
 import tempfile
 import threading

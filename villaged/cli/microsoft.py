@@ -23,8 +23,10 @@ def sign_in(c: Context, village: Village) -> None:
     if store.writable:
         store.load()  # no keyring backend? say so before the owner signs in, not after
     auth = MsalAuth(settings, store, village.owner.address)  # type: ignore[arg-type]
-    click.echo(f"villaged asks Microsoft 365 for: {', '.join(SCOPE_NAMES)} (read mail headers and write "
-               "drafts; read your calendar's times and attendees). It never sends mail.")
+    click.echo(
+        f"villaged asks Microsoft 365 for: {', '.join(SCOPE_NAMES)} (read mail headers and write "
+        "drafts; read your calendar's times and attendees). It never sends mail."
+    )
     username = auth.sign_in(lambda text: click.echo(text + "\n(waiting for you to finish signing in …)"))
     if store.writable:
         click.echo(f"stored the sign-in in the {store.where}")
@@ -37,10 +39,16 @@ def sign_in(c: Context, village: Village) -> None:
             f"~/.config/villaged/{CREDENTIAL_NAME}.cred\n"
             f"  # in the unit: LoadCredentialEncrypted={CREDENTIAL_NAME}:"
             f"%h/.config/villaged/{CREDENTIAL_NAME}.cred\n"
-            f"  shred -u {target}")
+            f"  shred -u {target}"
+        )
     owner = village.owner
     if username and username.lower() not in (a.lower() for a in owner.addresses):
-        click.echo(f"warning: you signed in as {username}, which is not among your [owner] addresses "
-                   f"({', '.join(owner.addresses)}); add it, or sign in again as {owner.address}", err=True)
-    click.echo(f"villaged may now read {username or 'your mailbox'} and its calendar, and write drafts. "
-               "Next: `villaged sync`.")
+        click.echo(
+            f"warning: you signed in as {username}, which is not among your [owner] addresses "
+            f"({', '.join(owner.addresses)}); add it, or sign in again as {owner.address}",
+            err=True,
+        )
+    click.echo(
+        f"villaged may now read {username or 'your mailbox'} and its calendar, and write drafts. "
+        "Next: `villaged sync`."
+    )

@@ -61,8 +61,11 @@ class GraphError(Exception):
     @property
     def resync(self) -> bool:
         """A delta link the service no longer honours: start over."""
-        return self.status == 410 or self.code.lower() in ("syncstatenotfound", "resyncrequired",
-                                                          "syncstateinvalid")
+        return self.status == 410 or self.code.lower() in (
+            "syncstatenotfound",
+            "resyncrequired",
+            "syncstateinvalid",
+        )
 
 
 @dataclass
@@ -96,9 +99,16 @@ def _retry_after(headers: Any) -> float | None:
 
 
 class GraphClient:
-    def __init__(self, token: Callable[[bool], str], endpoint: str, *, retry: RetryPolicy = RetryPolicy(),
-                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        token: Callable[[bool], str],
+        endpoint: str,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         import requests
 
         self._token = token
@@ -117,9 +127,9 @@ class GraphClient:
     def relative(self, url: str) -> str:
         """A path relative to the endpoint, from a link Graph handed out (nextLink, deltaLink)."""
         if url.startswith(self.endpoint):
-            return url[len(self.endpoint):]
+            return url[len(self.endpoint) :]
         marker = url.find("/v1.0/")
-        return url[marker + len("/v1.0"):] if marker >= 0 else url
+        return url[marker + len("/v1.0") :] if marker >= 0 else url
 
     def pause(self, failures: int, retry_after: float | None = None) -> None:
         if retry_after is not None:
@@ -130,13 +140,22 @@ class GraphClient:
 
     # -- single requests -----------------------------------------------------------
 
-    def request(self, method: str, url: str, *, params: dict[str, str] | None = None, json: Any = None,
-                data: bytes | None = None, headers: dict[str, str] | None = None, retry: bool = True,
-                what: str = "") -> Any:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool = True,
+        what: str = "",
+    ) -> Any:
         """The JSON answer (None for 204). ``retry=False`` for writes (see the module doc)."""
         import requests
 
-        what = what or f"{method} {url.split('?')[0]}"
+        what = what or f"{method} {url.split('?', maxsplit=1)[0]}"
         full = url if url.startswith("https://") else self.endpoint + url
         refreshed = False
         failures = 0
@@ -144,15 +163,27 @@ class GraphClient:
             token = self._token(False)
             try:
                 self.round_trips += 1
-                r = self.session.request(method, full, params=params, json=json, data=data,
-                                         headers={**(headers or {}), "Authorization": f"Bearer {token}"},
-                                         timeout=self.timeout, allow_redirects=False)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                r = self.session.request(
+                    method,
+                    full,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 failures += 1
                 if not retry or failures >= self.retry.attempts:
-                    raise TransientError(f"network failure talking to Microsoft Graph ({what}: "
-                                         f"{type(exc).__name__})",
-                                         fix="villaged retries next round; check the network") from None
+                    raise TransientError(
+                        f"network failure talking to Microsoft Graph ({what}: {type(exc).__name__})",
+                        fix="villaged retries next round; check the network",
+                    ) from None
                 self.pause(failures)
                 continue
             body = _json(r)
@@ -166,16 +197,24 @@ class GraphClient:
             if r.status_code in RETRYABLE and (retry or r.status_code == 429):
                 failures += 1
                 if failures >= self.retry.attempts:
-                    raise TransientError(f"Microsoft Graph answered {r.status_code} to {what} after "
-                                         f"{failures} tries", fix="villaged retries next round")
+                    raise TransientError(
+                        f"Microsoft Graph answered {r.status_code} to {what} after {failures} tries",
+                        fix="villaged retries next round",
+                    )
                 wait = _retry_after(r.headers)
-                log.info("graph: %s answered %d%s; waiting %s", what, r.status_code,
-                         f" {code}" if code else "", f"{wait:.0f} s (Retry-After)" if wait is not None else "a little")
+                log.info(
+                    "graph: %s answered %d%s; waiting %s",
+                    what,
+                    r.status_code,
+                    f" {code}" if code else "",
+                    f"{wait:.0f} s (Retry-After)" if wait is not None else "a little",
+                )
                 self.pause(failures, wait)
                 continue
             if r.status_code in RETRYABLE:  # a write that may or may not have happened
-                raise TransientError(f"Microsoft Graph answered {r.status_code} to {what}",
-                                     fix="villaged retries next round")
+                raise TransientError(
+                    f"Microsoft Graph answered {r.status_code} to {what}", fix="villaged retries next round"
+                )
             raise problem(r.status_code, code, message, what)
 
     def get(self, url: str, **kwargs: Any) -> Any:
@@ -200,11 +239,22 @@ class GraphClient:
                     results[call.id] = exc
                 continue
             chunk, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
-            body = {"requests": [{"id": c.id, "method": c.method, "url": c.url,
-                                  **({"headers": c.headers} if c.headers else {}),
-                                  **({"body": c.body} if c.body is not None else {})} for c in chunk]}
+            body = {
+                "requests": [
+                    {
+                        "id": c.id,
+                        "method": c.method,
+                        "url": c.url,
+                        **({"headers": c.headers} if c.headers else {}),
+                        **({"body": c.body} if c.body is not None else {}),
+                    }
+                    for c in chunk
+                ]
+            }
             answer = self.request("POST", "/$batch", json=body, what=f"a $batch of {len(chunk)}")
-            by_id = {str(r.get("id")): r for r in (answer or {}).get("responses") or () if isinstance(r, dict)}
+            by_id = {
+                str(r.get("id")): r for r in (answer or {}).get("responses") or () if isinstance(r, dict)
+            }
             again: list[Call] = []
             wait: float | None = None
             for call in chunk:
@@ -223,8 +273,10 @@ class GraphClient:
                 if not part or status in RETRYABLE:
                     tries[call.id] = tries.get(call.id, 0) + 1
                     if tries[call.id] >= self.retry.attempts:
-                        raise TransientError(f"Microsoft Graph kept failing a batched request ({status or 'no answer'})",
-                                             fix="villaged retries next round")
+                        raise TransientError(
+                            f"Microsoft Graph kept failing a batched request ({status or 'no answer'})",
+                            fix="villaged retries next round",
+                        )
                     after = _retry_after(part.get("headers") if part else None)
                     if after is not None:
                         wait = max(wait or 0.0, after)
@@ -248,13 +300,21 @@ def problem(status: int, code: str, message: str, what: str) -> Exception:
     """villaged's error for a failed call: AuthError for a refused grant or a missing
     permission, GraphError for what the caller must judge."""
     if status == 401:
-        return AuthError("Microsoft Graph no longer accepts villaged's access token",
-                         fix="run `villaged auth` again")
-    if status == 403 and code in ("ErrorAccessDenied", "Authorization_RequestDenied", "AccessDenied",
-                                  "accessDenied", "ErrorInsufficientPermissionsInAccessToken"):
-        return AuthError(f"the Microsoft grant lacks a permission {what} needs ({code})",
-                         fix="run `villaged auth` again and accept every permission; if your organisation "
-                             "requires it, ask an administrator to consent for the app registration")
+        return AuthError(
+            "Microsoft Graph no longer accepts villaged's access token", fix="run `villaged auth` again"
+        )
+    if status == 403 and code in (
+        "ErrorAccessDenied",
+        "Authorization_RequestDenied",
+        "AccessDenied",
+        "accessDenied",
+        "ErrorInsufficientPermissionsInAccessToken",
+    ):
+        return AuthError(
+            f"the Microsoft grant lacks a permission {what} needs ({code})",
+            fix="run `villaged auth` again and accept every permission; if your organisation "
+            "requires it, ask an administrator to consent for the app registration",
+        )
     return GraphError(status, code, message)
 
 

@@ -29,10 +29,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from villaged.backends.google.token_store import (
-    FileStore, KeyringStore, SystemdCredentialStore, TokenStore, write_private,
-)
 from villaged.backends.microsoft.settings import MicrosoftSettings
+from villaged.backends.token_store import (
+    FileStore,
+    KeyringStore,
+    SystemdCredentialStore,
+    TokenStore,
+    write_private,
+)
 from villaged.domain.errors import AuthError, ConfigError, TransientError, VillagedError
 
 log = logging.getLogger(__name__)
@@ -54,14 +58,21 @@ def token_store_for(settings: MicrosoftSettings, owner_address: str, state_dir: 
     import os
 
     if settings.token_store == "keyring":
-        return KeyringStore(user=owner_address, service=KEYRING_SERVICE)
+        return KeyringStore(
+            user=owner_address,
+            service=KEYRING_SERVICE,
+            section="[backend.microsoft]",
+            what="the Microsoft sign-in",
+        )
     if settings.token_store == "file":
         return FileStore(state_dir / TOKEN_FILE)
     if settings.token_store == "systemd-credential":
         directory = os.environ.get("CREDENTIALS_DIRECTORY")
         return SystemdCredentialStore(Path(directory) if directory else None, name=CREDENTIAL_NAME)
-    raise ConfigError(f"unknown [backend.microsoft] token_store {settings.token_store!r}",
-                      fix="use one of: keyring, file, systemd-credential")
+    raise ConfigError(
+        f"unknown [backend.microsoft] token_store {settings.token_store!r}",
+        fix="use one of: keyring, file, systemd-credential",
+    )
 
 
 def _codes(result: dict[str, Any]) -> set[int]:
@@ -83,26 +94,31 @@ def token_problem(result: dict[str, Any], settings: MicrosoftSettings) -> Villag
         return AuthError(
             f"your organisation requires an administrator to approve villaged's permissions{code}",
             fix=f"ask your Microsoft 365 administrator to grant admin consent for the app registration "
-                f"{settings.client_id} (delegated Mail.ReadWrite and Calendars.ReadBasic), for example at "
-                f"{settings.authority_url.rsplit('/', 1)[0]}/<your tenant>/adminconsent?client_id="
-                f"{settings.client_id}; then run `villaged auth`")
+            f"{settings.client_id} (delegated Mail.ReadWrite and Calendars.ReadBasic), for example at "
+            f"{settings.authority_url.rsplit('/', 1)[0]}/<your tenant>/adminconsent?client_id="
+            f"{settings.client_id}; then run `villaged auth`",
+        )
     if codes & CONDITIONAL_ACCESS_CODES:
         return AuthError(
             f"a Conditional Access policy of your organisation blocks villaged's sign-in{code}",
             fix="ask your IT department to allow your app registration "
-                f"{settings.client_id} for your account (or sign in from a device the policy accepts), "
-                "then run `villaged auth`")
+            f"{settings.client_id} for your account (or sign in from a device the policy accepts), "
+            "then run `villaged auth`",
+        )
     if error in ("invalid_grant", "interaction_required") or codes & REAUTH_CODES:
-        return AuthError(f"Microsoft refused villaged's grant: it was revoked or has expired{code}",
-                         fix=REAUTH)
+        return AuthError(
+            f"Microsoft refused villaged's grant: it was revoked or has expired{code}", fix=REAUTH
+        )
     if error in ("temporarily_unavailable", "server_error"):
-        return TransientError(f"Microsoft's sign-in service failed for now{code}",
-                              fix="villaged retries next round")
+        return TransientError(
+            f"Microsoft's sign-in service failed for now{code}", fix="villaged retries next round"
+        )
     if error in ("invalid_client", "unauthorized_client") or codes & {700016, 7000218, 50011}:
         return VillagedError(
             f"Microsoft does not accept the app registration {settings.client_id}{code}",
             fix="check [backend.microsoft] client_id, and in the app registration enable "
-                "Authentication → Allow public client flows (see the README)")
+            "Authentication → Allow public client flows (see the README)",
+        )
     return AuthError(f"Microsoft refused to issue a token ({error or 'no reason given'}){code}", fix=REAUTH)
 
 
@@ -126,20 +142,29 @@ class MsalAuth:
             try:
                 self._cache.deserialize(text)
             except ValueError:
-                raise AuthError(f"the stored Microsoft sign-in is unreadable ({self.store.where})",
-                                fix=REAUTH) from None
+                raise AuthError(
+                    f"the stored Microsoft sign-in is unreadable ({self.store.where})", fix=REAUTH
+                ) from None
         options: dict[str, Any] = {}
         if self.settings.custom_endpoints:
             options["instance_discovery"] = False  # a test server is not in Microsoft's list
         try:
-            return msal.PublicClientApplication(self.settings.client_id, authority=self.settings.authority_url,
-                                                token_cache=self._cache, **options)
+            return msal.PublicClientApplication(
+                self.settings.client_id,
+                authority=self.settings.authority_url,
+                token_cache=self._cache,
+                **options,
+            )
         except ValueError as exc:
-            raise VillagedError(f"MSAL cannot use the authority {self.settings.authority_url}: {exc}",
-                                fix="check [backend.microsoft] tenant and authority") from None
+            raise VillagedError(
+                f"MSAL cannot use the authority {self.settings.authority_url}: {exc}",
+                fix="check [backend.microsoft] tenant and authority",
+            ) from None
         except OSError as exc:
-            raise TransientError(f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
-                                 fix="villaged retries next round; check the network") from None
+            raise TransientError(
+                f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
+                fix="villaged retries next round; check the network",
+            ) from None
 
     def _save(self) -> None:
         if self._cache is None or not self._cache.has_state_changed:
@@ -153,17 +178,22 @@ class MsalAuth:
             log.warning("could not keep the refreshed Microsoft token: %s", exc.message)
 
     def account(self) -> Any:
-        accounts = self._call(lambda: self.app.get_accounts())
+        accounts = self._call(self.app.get_accounts)
         if not accounts:
-            raise AuthError(f"villaged has no Microsoft sign-in yet ({self.store.where})", fix="run `villaged auth`")
+            raise AuthError(
+                f"villaged has no Microsoft sign-in yet ({self.store.where})", fix="run `villaged auth`"
+            )
         wanted = self.owner_address.lower()
         return next((a for a in accounts if str(a.get("username", "")).lower() == wanted), accounts[0])
 
     def access_token(self, force_refresh: bool = False) -> str:
         """A valid access token (refreshed through the refresh token when needed)."""
         account = self.account()
-        result = self._call(lambda: self.app.acquire_token_silent_with_error(
-            list(SCOPES), account=account, force_refresh=force_refresh))
+        result = self._call(
+            lambda: self.app.acquire_token_silent_with_error(
+                list(SCOPES), account=account, force_refresh=force_refresh
+            )
+        )
         if not result:
             raise AuthError("the stored Microsoft sign-in holds no usable token", fix=REAUTH)
         if "access_token" not in result:
@@ -184,9 +214,11 @@ class MsalAuth:
         granted = {s.rsplit("/", 1)[-1] for s in str(result.get("scope", "")).split()}
         missing = [s for s in SCOPE_NAMES if s not in granted]
         if missing:
-            raise AuthError(f"the sign-in did not grant {', '.join(missing)}",
-                            fix="run `villaged auth` again and accept every permission asked; if your "
-                                "organisation requires it, ask an administrator to consent for the app")
+            raise AuthError(
+                f"the sign-in did not grant {', '.join(missing)}",
+                fix="run `villaged auth` again and accept every permission asked; if your "
+                "organisation requires it, ask an administrator to consent for the app",
+            )
         self._save()
         claims = result.get("id_token_claims") or {}
         return str(claims.get("preferred_username") or "")
@@ -211,5 +243,7 @@ class MsalAuth:
         try:
             return fn()
         except requests.RequestException as exc:
-            raise TransientError(f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
-                                 fix="villaged retries next round; check the network") from None
+            raise TransientError(
+                f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
+                fix="villaged retries next round; check the network",
+            ) from None

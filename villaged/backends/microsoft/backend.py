@@ -30,9 +30,8 @@ from villaged.backends.microsoft.calendar_source import OutlookCalendarSource, p
 from villaged.backends.microsoft.drafts import KEY_PROPERTY, OutlookDrafts
 from villaged.backends.microsoft.mail_source import OutlookMailSource
 from villaged.backends.microsoft.settings import MicrosoftSettings
-from villaged.domain.village import KEY_HEADER
 from villaged.domain.errors import TransientError
-from villaged.domain.village import Village
+from villaged.domain.village import KEY_HEADER, Village
 from villaged.ports.backend import Interval, merge_intervals
 from villaged.ports.digest import owner_only
 from villaged.ports.outbox import Outbox
@@ -47,8 +46,9 @@ FREE = frozenset({"free", "workingElsewhere"})
 
 
 class MicrosoftIO:
-    def __init__(self, village: Village, settings: MicrosoftSettings, state_dir: Path,
-                 retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, village: Village, settings: MicrosoftSettings, state_dir: Path, retry: RetryPolicy | None = None
+    ) -> None:
         self.village = village
         self.settings = settings
         self.state_dir = state_dir
@@ -63,8 +63,11 @@ class MicrosoftIO:
     def client(self) -> GraphClient:
         auth = self.auth
         auth.access_token()  # fail early, with the sign-in's own message
-        return GraphClient(lambda force: auth.access_token(force_refresh=force), self.settings.graph_endpoint,
-                           retry=self.retry)
+        return GraphClient(
+            lambda force: auth.access_token(force_refresh=force),
+            self.settings.graph_endpoint,
+            retry=self.retry,
+        )
 
     @cached_property
     def outbox(self) -> Outbox:
@@ -72,8 +75,9 @@ class MicrosoftIO:
 
     def sources(self) -> list[Source]:
         owner = self.village.owner
-        found: list[Source] = [OutlookMailSource(self.client, owner.addresses, self.village.people,
-                                                 self.settings.mail_folders)]
+        found: list[Source] = [
+            OutlookMailSource(self.client, owner.addresses, self.village.people, self.settings.mail_folders)
+        ]
         for calendar in dict.fromkeys(self.settings.calendars or ("calendar",)):
             found.append(OutlookCalendarSource(self.client, calendar, owner.timezone))
         return found
@@ -82,14 +86,23 @@ class MicrosoftIO:
         """The owner's busy intervals over [start, end): events not free, not cancelled, not declined."""
         intervals: list[Interval] = []
         for calendar in dict.fromkeys(self.settings.calendars or ("calendar",)):
-            base = "/me/calendarView" if calendar == "calendar" else f"/me/calendars/{quote(calendar)}/calendarView"
-            url: str | None = (f"{base}?startDateTime={_iso(start)}&endDateTime={_iso(end)}"
-                               "&$select=start,end,showAs,isCancelled,responseStatus&$top=500")
+            base = (
+                "/me/calendarView"
+                if calendar == "calendar"
+                else f"/me/calendars/{quote(calendar)}/calendarView"
+            )
+            url: str | None = (
+                f"{base}?startDateTime={_iso(start)}&endDateTime={_iso(end)}"
+                "&$select=start,end,showAs,isCancelled,responseStatus&$top=500"
+            )
             while url:
                 page = self.client.get(url) or {}
                 for event in page.get("value") or ():
-                    if event.get("isCancelled") or event.get("showAs") in FREE or \
-                            (event.get("responseStatus") or {}).get("response") == "declined":
+                    if (
+                        event.get("isCancelled")
+                        or event.get("showAs") in FREE
+                        or (event.get("responseStatus") or {}).get("response") == "declined"
+                    ):
                         continue
                     begin = parse_time(event.get("start"), self.village.owner.timezone)
                     finish = parse_time(event.get("end"), self.village.owner.timezone)
@@ -110,8 +123,13 @@ class MicrosoftIO:
         body = _digest_json(message, self.village.owner.address, key)
         for attempt in range(1, DELIVER_ATTEMPTS + 1):
             try:
-                created = self.client.request("POST", "/me/mailFolders/inbox/messages", json=body, retry=False,
-                                              what="delivering the digest")
+                created = self.client.request(
+                    "POST",
+                    "/me/mailFolders/inbox/messages",
+                    json=body,
+                    retry=False,
+                    what="delivering the digest",
+                )
             except TransientError:
                 if attempt == DELIVER_ATTEMPTS:
                     raise
@@ -123,11 +141,21 @@ class MicrosoftIO:
             return str(created["id"])
         raise TransientError("Outlook did not take the digest", fix="villaged retries next round")
 
+    def close(self) -> None:
+        """Close the HTTP session, if one was opened."""
+        client = self.__dict__.get("client")
+        if client is not None:
+            client.close()
+
     def _delivered(self, key: str) -> str | None:
         escaped = key.replace("'", "''")
         filt = f"singleValueExtendedProperties/any(ep: ep/id eq '{KEY_PROPERTY}' and ep/value eq '{escaped}')"
-        answer = self.client.get(f"/me/mailFolders/inbox/messages?$filter={quote(filt, safe='/:()$')}"
-                                 "&$select=id&$top=1") or {}
+        answer = (
+            self.client.get(
+                f"/me/mailFolders/inbox/messages?$filter={quote(filt, safe='/:()$')}&$select=id&$top=1"
+            )
+            or {}
+        )
         hits = answer.get("value") or []
         return str(hits[0]["id"]) if hits else None
 
@@ -150,4 +178,4 @@ def _digest_json(message: EmailMessage, owner: str, key: str) -> dict[str, Any]:
 
 
 def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -35,8 +35,14 @@ log = logging.getLogger(__name__)
 CURSOR_VERSION = 1
 PAGE = 500
 REWINDOW = dt.timedelta(days=7)
-RESPONSE = {"accepted": "ACCEPTED", "organizer": "ACCEPTED", "declined": "DECLINED",
-            "tentativelyAccepted": "TENTATIVE", "none": "NEEDS-ACTION", "notResponded": "NEEDS-ACTION"}
+RESPONSE = {
+    "accepted": "ACCEPTED",
+    "organizer": "ACCEPTED",
+    "declined": "DECLINED",
+    "tentativelyAccepted": "TENTATIVE",
+    "none": "NEEDS-ACTION",
+    "notResponded": "NEEDS-ACTION",
+}
 
 
 class DeltaExpired(Exception):
@@ -56,13 +62,13 @@ def parse_time(value: Any, zone: dt.tzinfo) -> dt.datetime | None:
     except ValueError:
         return None
     tz_name = value.get("timeZone")
-    tz: dt.tzinfo = dt.timezone.utc
+    tz: dt.tzinfo = dt.UTC
     if isinstance(tz_name, str) and tz_name not in ("UTC", "tzone://Microsoft/Utc"):
         try:
             tz = ZoneInfo(tz_name)
         except (KeyError, ValueError):
             tz = zone  # a Windows zone name: Graph was asked for UTC, so this is rare
-    return when.replace(tzinfo=tz).astimezone(dt.timezone.utc)
+    return when.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 def _address(value: Any) -> str | None:
@@ -88,9 +94,15 @@ def event_facts(event: dict[str, Any], zone: dt.tzinfo, is_owner: Any) -> EventF
         attendees.append((address, status))
     subject = event.get("subject")
     series = event.get("seriesMasterId")
-    return EventFacts(uid=str(event["id"]), start=start, summary=subject if isinstance(subject, str) else "",
-                      cancelled=event.get("isCancelled") is True, organizer=_address(event.get("organizer")),
-                      attendees=tuple(attendees), series=series if isinstance(series, str) else None)
+    return EventFacts(
+        uid=str(event["id"]),
+        start=start,
+        summary=subject if isinstance(subject, str) else "",
+        cancelled=event.get("isCancelled") is True,
+        organizer=_address(event.get("organizer")),
+        attendees=tuple(attendees),
+        series=series if isinstance(series, str) else None,
+    )
 
 
 class OutlookCalendarSource:
@@ -110,7 +122,11 @@ class OutlookCalendarSource:
 
     @property
     def path(self) -> str:
-        return "/me/calendarView" if self.calendar == "calendar" else f"/me/calendars/{self.calendar}/calendarView"
+        return (
+            "/me/calendarView"
+            if self.calendar == "calendar"
+            else f"/me/calendars/{self.calendar}/calendarView"
+        )
 
     def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         if self._usable(cursor, ctx):
@@ -126,15 +142,22 @@ class OutlookCalendarSource:
         start = ctx.now - dt.timedelta(days=ctx.limits.lookback_days)
         end = ctx.now + dt.timedelta(days=ctx.limits.horizon_days)
         items, link = self._follow(f"{self.path}/delta?startDateTime={_iso(start)}&endDateTime={_iso(end)}")
-        fresh = {"version": CURSOR_VERSION, "link": link, "full_at": ctx.now.isoformat(),
-                 "lookback_days": ctx.limits.lookback_days, "horizon_days": ctx.limits.horizon_days}
+        fresh = {
+            "version": CURSOR_VERSION,
+            "link": link,
+            "full_at": ctx.now.isoformat(),
+            "lookback_days": ctx.limits.lookback_days,
+            "horizon_days": ctx.limits.horizon_days,
+        }
         yield self._batch(items, ctx, fresh, replace=True)
 
     def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
         if not cursor or cursor.get("version") != CURSOR_VERSION or not cursor.get("link"):
             return False
-        if (cursor.get("lookback_days"), cursor.get("horizon_days")) != (ctx.limits.lookback_days,
-                                                                          ctx.limits.horizon_days):
+        if (cursor.get("lookback_days"), cursor.get("horizon_days")) != (
+            ctx.limits.lookback_days,
+            ctx.limits.horizon_days,
+        ):
             return False
         try:
             full_at = dt.datetime.fromisoformat(cursor["full_at"])
@@ -158,8 +181,9 @@ class OutlookCalendarSource:
                 continue
             return items, str(page.get("@odata.deltaLink") or "")
 
-    def _batch(self, items: list[dict[str, Any]], ctx: SyncContext, cursor: dict[str, Any],
-               replace: bool) -> SyncBatch:
+    def _batch(
+        self, items: list[dict[str, Any]], ctx: SyncContext, cursor: dict[str, Any], replace: bool
+    ) -> SyncBatch:
         interactions: list[Interaction] = []
         removed: list[str] = []
         skipped: Counter[str] = Counter()
@@ -175,11 +199,21 @@ class OutlookCalendarSource:
                 skipped["event without a usable start"] += 1
                 continue
             interactions.extend(classify_event(facts, ctx.matcher, ctx.limits, self.name))
-        log.info("%s: %d events, %d meeting interactions%s", self.name, len(items), len(interactions),
-                 " (full)" if replace else "")
-        return SyncBatch(interactions=interactions, cursor=cursor if cursor.get("link") else None,
-                         removed_uids=[] if replace else removed, skipped=skipped, replace=replace)
+        log.info(
+            "%s: %d events, %d meeting interactions%s",
+            self.name,
+            len(items),
+            len(interactions),
+            " (full)" if replace else "",
+        )
+        return SyncBatch(
+            interactions=interactions,
+            cursor=cursor if cursor.get("link") else None,
+            removed_uids=[] if replace else removed,
+            skipped=skipped,
+            replace=replace,
+        )
 
 
 def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -34,8 +34,8 @@ from typing import Any
 from urllib.parse import quote
 
 from villaged.backends.microsoft.api import GraphClient
-from villaged.domain.village import KEY_HEADER
 from villaged.domain.errors import TransientError
+from villaged.domain.village import KEY_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,9 @@ def expand_key_properties() -> str:
 class OutlookDrafts:
     """Outlook Drafts. ``connect`` is called on first use, so building one never touches Graph."""
 
-    def __init__(self, connect: Callable[[], GraphClient], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, connect: Callable[[], GraphClient], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._connect = connect
         self._clock = clock
         self._snapshot: dict[str, str] = {}
@@ -89,8 +91,10 @@ class OutlookDrafts:
 
     def existing(self) -> dict[str, str]:
         """villaged key → draft id for every villaged draft in Drafts."""
-        url: str | None = (f"/me/mailFolders/drafts/messages?$select=id&$top={LIST_PAGE}"
-                           f"&$expand={quote(expand_key_properties(), safe='$=(),')}")
+        url: str | None = (
+            f"/me/mailFolders/drafts/messages?$select=id&$top={LIST_PAGE}"
+            f"&$expand={quote(expand_key_properties(), safe='$=(),')}"
+        )
         found: dict[str, str] = {}
         while url:
             page = self.client.get(url) or {}
@@ -119,9 +123,14 @@ class OutlookDrafts:
         body = mime_base64(message)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                created = self.client.request("POST", "/me/messages", data=body,
-                                              headers={"Content-Type": "text/plain"}, retry=False,
-                                              what="creating a draft")
+                created = self.client.request(
+                    "POST",
+                    "/me/messages",
+                    data=body,
+                    headers={"Content-Type": "text/plain"},
+                    retry=False,
+                    what="creating a draft",
+                )
             except TransientError:
                 # the draft may exist although the answer was lost: look before writing again
                 self.client.pause(attempt)
@@ -141,9 +150,15 @@ class OutlookDrafts:
     def _mark(self, draft_id: str, key: str) -> None:
         """Set villaged's own key property (idempotent; the header property already identifies it)."""
         try:
-            self.client.request("PATCH", f"/me/messages/{quote(draft_id, safe='')}",
-                                json={"singleValueExtendedProperties": [{"id": KEY_PROPERTY, "value": key}]},
-                                what="marking a draft")
+            self.client.request(
+                "PATCH",
+                f"/me/messages/{quote(draft_id, safe='')}",
+                json={"singleValueExtendedProperties": [{"id": KEY_PROPERTY, "value": key}]},
+                what="marking a draft",
+            )
         except TransientError as exc:
-            log.warning("could not mark draft %s with its key yet (%s); its X-Villaged-Key still "
-                        "identifies it", key, exc.message)
+            log.warning(
+                "could not mark draft %s with its key yet (%s); its X-Villaged-Key still identifies it",
+                key,
+                exc.message,
+            )

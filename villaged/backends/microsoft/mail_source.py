@@ -9,7 +9,8 @@ costs one request per folder, whatever the mailbox size. Then, for each
 person, two queries in JSON $batch requests of 20:
 
 - in:  ``/me/messages?$filter=receivedDateTime ge <lookback> and (from/emailAddress/address eq 'a' …)``
-  ``&$orderby=receivedDateTime desc&$top=10`` (the ordered property comes first in $filter, as Exchange requires);
+  ``&$orderby=receivedDateTime desc&$top=10`` (the ordered property comes first in
+  $filter, as Exchange requires);
 - out: ``/me/mailFolders/sentitems/messages?$search="recipients:a OR …"&$top=10``
   (recipients covers To, Cc and Bcc; $search cannot be combined with $filter, so
   the lookback is applied here).
@@ -78,7 +79,7 @@ def _odata(value: str) -> str:
 
 
 def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _q(value: str) -> str:
@@ -90,8 +91,13 @@ class OutlookMailSource:
 
     name = "outlook-mail"
 
-    def __init__(self, client: GraphClient, owner_addresses: Sequence[str], people: Sequence[Person],
-                 folders: Sequence[str] = ("inbox", "sentitems")) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        owner_addresses: Sequence[str],
+        people: Sequence[Person],
+        folders: Sequence[str] = ("inbox", "sentitems"),
+    ) -> None:
         self.client = client
         self.owner_addresses = tuple(owner_addresses)
         self.people = tuple(people)
@@ -117,8 +123,11 @@ class OutlookMailSource:
     # -- cursor ---------------------------------------------------------------------------
 
     def _signature(self, ctx: SyncContext) -> dict[str, Any]:
-        return {"owner": sorted(normalize(a) for a in self.owner_addresses),
-                "lookback_days": ctx.limits.lookback_days, "folders": list(self.folders)}
+        return {
+            "owner": sorted(normalize(a) for a in self.owner_addresses),
+            "lookback_days": ctx.limits.lookback_days,
+            "folders": list(self.folders),
+        }
 
     def _people(self) -> dict[str, list[str]]:
         return {p.key: sorted(normalize(e) for e in p.emails) for p in self.people}
@@ -143,8 +152,9 @@ class OutlookMailSource:
         pending = dict(starts)
         prefer = {"Prefer": f"odata.maxpagesize={DELTA_PAGE}"}
         while pending:
-            answers = self.client.batch([Call(folder, self.client.relative(url), headers=prefer)
-                                         for folder, url in pending.items()])
+            answers = self.client.batch(
+                [Call(folder, self.client.relative(url), headers=prefer) for folder, url in pending.items()]
+            )
             following: dict[str, str] = {}
             for folder, answer in answers.items():
                 if isinstance(answer, GraphError):
@@ -183,12 +193,19 @@ class OutlookMailSource:
     def _full(self, ctx: SyncContext, people: Sequence[Person], replace: bool) -> SyncBatch:
         found = _Found()
         since = _iso(ctx.now - SEED_OVERLAP)
-        seeds = {f: f"/me/mailFolders/{_q(f)}/messages/delta?$select={SELECT}"
-                    f"&$filter={_q(f'receivedDateTime ge {since}')}" for f in self.folders}
+        seeds = {
+            f: f"/me/mailFolders/{_q(f)}/messages/delta?$select={SELECT}"
+            f"&$filter={_q(f'receivedDateTime ge {since}')}"
+            for f in self.folders
+        }
         links = self._delta(seeds, ctx, found)
         self._search(people, ctx, found)
-        return SyncBatch(interactions=found.interactions, cursor=self._cursor(links, ctx),
-                         skipped=found.skipped, replace=replace)
+        return SyncBatch(
+            interactions=found.interactions,
+            cursor=self._cursor(links, ctx),
+            skipped=found.skipped,
+            replace=replace,
+        )
 
     def _probes(self, person: Person, ctx: SyncContext) -> list[_Probe]:
         theirs = [a.strip() for a in person.emails if _SAFE_ADDRESS.fullmatch(a.strip())]
@@ -198,8 +215,10 @@ class OutlookMailSource:
             return []
         since = _iso(ctx.now - dt.timedelta(days=ctx.limits.lookback_days))
         senders = " or ".join(f"from/emailAddress/address eq {_odata(a)}" for a in theirs)
-        inbound = (f"/me/messages?$filter={_q(f'receivedDateTime ge {since} and ({senders})')}"
-                   f"&$orderby={_q('receivedDateTime desc')}&$top={PAGE}&$select={SELECT}")
+        inbound = (
+            f"/me/messages?$filter={_q(f'receivedDateTime ge {since} and ({senders})')}"
+            f"&$orderby={_q('receivedDateTime desc')}&$top={PAGE}&$select={SELECT}"
+        )
         search = '"' + " OR ".join(f"recipients:{a}" for a in theirs) + '"'
         outbound = f"/me/mailFolders/sentitems/messages?$search={_q(search)}&$top={PAGE}&$select={SELECT}"
         return [_Probe(person.key, Kind.EMAIL_IN, inbound), _Probe(person.key, Kind.EMAIL_OUT, outbound)]

@@ -16,8 +16,10 @@ from villaged.core.mailparse import BULK_PRECEDENCE, decode_words
 from villaged.domain.village import Interaction
 from villaged.ports.source import SyncContext
 
-SELECT = ("from,sender,toRecipients,ccRecipients,bccRecipients,receivedDateTime,sentDateTime,"
-          "internetMessageId,conversationId,subject,isDraft,internetMessageHeaders")
+SELECT = (
+    "from,sender,toRecipients,ccRecipients,bccRecipients,receivedDateTime,sentDateTime,"
+    "internetMessageId,conversationId,subject,isDraft,internetMessageHeaders"
+)
 LIST_HEADERS = frozenset({"list-id", "list-unsubscribe", "list-post"})
 NOT_A_MESSAGE = "unreadable message"
 
@@ -42,7 +44,7 @@ def _when(value: Any) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.astimezone(dt.timezone.utc) if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def message_facts(message: dict[str, Any]) -> MailFacts:

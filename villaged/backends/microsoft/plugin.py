@@ -24,5 +24,11 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
     return checks(checkup)
 
 
-PLUGIN = BackendPlugin(kind="microsoft", keys=("microsoft",), read=read_microsoft, open=_open,
-                       doctor=_doctor, sections={"[backend.microsoft]": KEYS})
+PLUGIN = BackendPlugin(
+    kind="microsoft",
+    keys=("microsoft",),
+    read=read_microsoft,
+    open=_open,
+    doctor=_doctor,
+    sections={"[backend.microsoft]": KEYS},
+)

@@ -54,21 +54,34 @@ class MicrosoftSettings:
 
 def read_microsoft(backend: TypedTable, chosen: bool) -> MicrosoftSettings | None:
     """The [backend.microsoft] table, checked whenever present; required when chosen."""
-    t = backend.table("microsoft", required=chosen,
-                      example='[backend.microsoft]\nclient_id = "00000000-0000-0000-0000-000000000000"')
+    t = backend.table(
+        "microsoft",
+        required=chosen,
+        example='[backend.microsoft]\nclient_id = "00000000-0000-0000-0000-000000000000"',
+    )
     if t is None:
         return None
     t.check_keys(KEYS)
-    client_id = t.text("client_id", required=chosen, nonempty=chosen,
-                       example='client_id = "<Application (client) ID of your app registration>"')
+    client_id = t.text(
+        "client_id",
+        required=chosen,
+        nonempty=chosen,
+        example='client_id = "<Application (client) ID of your app registration>"',
+    )
     if chosen and not _GUID.fullmatch(client_id):
-        t.fail("client_id", f'"{client_id}" is not an Application (client) ID',
-               fix="copy the GUID from Entra admin center → App registrations → villaged → Overview "
-                   "(the README's Microsoft 365 section shows how)")
+        t.fail(
+            "client_id",
+            f'"{client_id}" is not an Application (client) ID',
+            fix="copy the GUID from Entra admin center → App registrations → villaged → Overview "
+            "(the README's Microsoft 365 section shows how)",
+        )
     tenant = t.text("tenant", default="organizations", nonempty=True, example='tenant = "organizations"')
     if not re.fullmatch(r"[A-Za-z0-9.-]+", tenant):
-        t.fail("tenant", f'"{tenant}" is not a tenant',
-               fix='write a tenant id or domain, or "organizations", "common" or "consumers"')
+        t.fail(
+            "tenant",
+            f'"{tenant}" is not a tenant',
+            fix='write a tenant id or domain, or "organizations", "common" or "consumers"',
+        )
     default = MicrosoftSettings(client_id="")
     values = {}
     for key in ("graph_endpoint", "authority"):
@@ -80,8 +93,12 @@ def read_microsoft(backend: TypedTable, chosen: bool) -> MicrosoftSettings | Non
     return MicrosoftSettings(
         client_id=client_id,
         tenant=tenant,
-        token_store=t.choice("token_store", TOKEN_STORES, default.token_store, example='token_store = "file"'),
+        token_store=t.choice(
+            "token_store", TOKEN_STORES, default.token_store, example='token_store = "file"'
+        ),
         folders=t.strings("folders", (), example='folders = ["archive"]'),
-        calendars=t.strings("calendars", default.calendars, nonempty=True, example='calendars = ["calendar"]'),
+        calendars=t.strings(
+            "calendars", default.calendars, nonempty=True, example='calendars = ["calendar"]'
+        ),
         **values,
     )
