@@ -95,6 +95,7 @@ class Page:
     items: list[dict[str, Any]]
     path: str
     final: dict[str, Any]  # the annotations of the last page (deltaLink), or {}
+    size: int = DEFAULT_PAGE  # $top (or the page size asked for) carries over to the next pages
 
 
 class GraphApi:
@@ -371,7 +372,7 @@ class GraphApi:
         body: dict[str, Any] = {"@odata.context": context, "value": head}
         if rest:
             token = secrets.token_urlsafe(18)
-            self.pages[token] = Page(rest, path, final)
+            self.pages[token] = Page(rest, path, final, size)
             body["@odata.nextLink"] = f"{self.base()}/{path}?$skiptoken={token}"
         else:
             body.update(final)
@@ -381,7 +382,8 @@ class GraphApi:
         page = self.pages.pop(request.query["$skiptoken"], None)
         if page is None:
             raise GraphError(400, "BadRequest", "the $skiptoken is unknown or was used already")
-        return self._paged(page.items, page.path, self._page_size(request), page.final, context)
+        size = self._page_size(request) if "odata.maxpagesize" in request.headers.get("prefer", "") else page.size
+        return self._paged(page.items, page.path, size, page.final, context)
 
     # -- delta ------------------------------------------------------------------------------
 
