@@ -22,13 +22,13 @@ from tests.graph_api_server import GraphServer, assert_no_violations
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 08:00 in Chicago
 OWNER = "dana@uni.example"
-OWNER_ALIAS = "dana.reyes@hospital.example"
+OWNER_ALIAS = "dana.reyes@gmail.com"
 CLIENT_ID = "3f0e6c1a-9d2b-4c7e-8a51-2b6d9e4f7a10"
 D = dt.timedelta
 
 PEOPLE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Ada Lovelace", ("ada@analytical.example",), "mentor"),
-    ("Grace Hopper", ("grace@navy.example", "ghopper@uni.example"), "sponsor"),
+    ("Grace Hopper", ("grace@navy.example", "ghopper@gmail.com"), "sponsor"),
     ("Alan Turing", ("alan@bletchley.example",), "peer mentor"),
     ("Katherine Johnson", ("kj@nasa.example",), "ally"),
 )

@@ -128,8 +128,10 @@ def test_a_crash_between_create_and_mark_is_recognised_by_the_header_property(gr
     assert key_property(draft) is None
     assert any(p["id"].lower() == HEADER_PROPERTY.lower() for p in draft["singleValueExtendedProperties"])
     assert ms.io().outbox.existing() == {"2026-W48:ada-lovelace:checkin": draft_id}
+    assert key_property(graph.drafts()[0]) is None  # existing() writes nothing (dry runs call it)
     assert ms.io().outbox.put("2026-W48:ada-lovelace:checkin", message, None) == draft_id
-    assert len(graph.drafts()) == 1
+    (draft,) = graph.drafts()
+    assert key_property(draft) == "2026-W48:ada-lovelace:checkin"  # the next put finished the marking
 
 
 def digest(subject: str = "Your village this week", to: str = OWNER) -> EmailMessage:

@@ -13,7 +13,7 @@ def seed_mail(g: GraphServer) -> None:
     g.add_message(sender=ADA, to=(OWNER,), subject="lunch?", when=NOW - D(days=40))
     g.add_message(sender=ADA, to=(OWNER,), subject="older", when=NOW - D(days=90))
     g.add_message(folder="sentitems", sender=OWNER, to=(ALAN,), subject="hi alan", when=NOW - D(days=10))
-    g.add_message(folder="sentitems", sender=OWNER, to=("x@y.example",), bcc=("ghopper@uni.example",),
+    g.add_message(folder="sentitems", sender=OWNER, to=("x@y.example",), bcc=("ghopper@gmail.com",),
                   subject="bcc grace", when=NOW - D(days=8))
     g.add_message(sender=KJ, to=(OWNER,), subject="newsletter", when=NOW - D(days=5),
                   headers={"List-Id": "<news.nasa.example>"})

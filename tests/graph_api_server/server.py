@@ -67,6 +67,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(graph.latency)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client died mid-request: like Graph, do nothing with it
+            self.close_connection = True
+            return
         split = urlsplit(self.path)
         path = unquote(split.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -113,6 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer)
 
     def _send(self, answer: Answer) -> None:
+        try:
+            self._write(answer)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True  # the client went away (killed): nobody to answer
+
+    def _write(self, answer: Answer) -> None:
         data = b"" if answer.body is None else json.dumps(answer.body).encode()
         with self.server.graph.stats.lock:
             self.server.graph.stats.bytes_out += len(data)
@@ -266,8 +275,10 @@ class GraphServer:
     def add_message(self, *, folder: str = "inbox", sender: str, to: tuple[str, ...] = (),
                     cc: tuple[str, ...] = (), bcc: tuple[str, ...] = (), subject: str = "",
                     when: dt.datetime, headers: dict[str, str] | None = None,
-                    message_id: str | None = None, conversation: str | None = None) -> str:
-        """Deliver (or file) a message; ``headers`` become internetMessageHeaders."""
+                    message_id: str | None = None, conversation: str | None = None,
+                    received: dt.datetime | None = None) -> str:
+        """Deliver (or file) a message sent at ``when`` (arriving at ``received``, by default
+        the same moment); ``headers`` become internetMessageHeaders."""
         mid = message_id or f"<{self.store.new_id('m')}@mail.example>"
         all_headers = {"Received": "from mx.example by outlook.example", "Message-ID": mid,
                        "Subject": subject, **(headers or {})}
@@ -275,7 +286,7 @@ class GraphServer:
             "subject": subject, "from": recipient(sender), "sender": recipient(sender),
             "toRecipients": [recipient(a) for a in to], "ccRecipients": [recipient(a) for a in cc],
             "bccRecipients": [recipient(a) for a in bcc],
-            "receivedDateTime": iso(when), "sentDateTime": iso(when), "internetMessageId": mid,
+            "receivedDateTime": iso(received or when), "sentDateTime": iso(when), "internetMessageId": mid,
             "conversationId": conversation or self.store.conversation_for([], subject + mid),
             "isDraft": False, "isRead": False,
             "internetMessageHeaders": [{"name": k, "value": v} for k, v in all_headers.items()],

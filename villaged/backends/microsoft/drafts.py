@@ -11,7 +11,8 @@ villaged's own namespace (KEY_PROPERTY) holding the natural key: it survives
 the owner's edits in Outlook. It is set by a PATCH right after the create.
 The MIME also carries ``X-Villaged-Key``, which Exchange keeps as a named
 property in the internet-headers namespace (HEADER_PROPERTY), so a draft
-whose PATCH never happened (a crash between the two) is still recognised.
+whose PATCH never happened (a crash between the two) is still recognised,
+and the next ``put`` (in a drafting round) finishes its marking.
 
 **Crash safety,** as for Gmail: the round writes the ledger row
 (``creating``) before ``put``; ``put`` looks the key up first (one scan of
@@ -52,13 +53,22 @@ def mime_base64(message: EmailMessage) -> bytes:
     return base64.b64encode(message.as_bytes(policy=SMTP))
 
 
-def key_of(message: dict[str, Any]) -> str | None:
-    """villaged's key on a listed message: its own property first, else the header's."""
+def _values(message: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for prop in message.get("singleValueExtendedProperties") or ():
         if isinstance(prop, dict) and isinstance(prop.get("value"), str):
             values[str(prop.get("id", "")).lower()] = " ".join(prop["value"].split())
+    return values
+
+
+def key_of(message: dict[str, Any]) -> str | None:
+    """villaged's key on a listed message: its own property first, else the header's."""
+    values = _values(message)
     return values.get(KEY_PROPERTY.lower()) or values.get(HEADER_PROPERTY.lower()) or None
+
+
+def marked(message: dict[str, Any]) -> bool:
+    return KEY_PROPERTY.lower() in _values(message)
 
 
 def expand_key_properties() -> str:
@@ -76,6 +86,7 @@ class OutlookDrafts:
         self._clock = clock
         self._snapshot: dict[str, str] = {}
         self._snapshot_at: float | None = None
+        self._unmarked: dict[str, str] = {}  # key -> draft id: known only by the header property
 
     @cached_property
     def client(self) -> GraphClient:
@@ -102,6 +113,8 @@ class OutlookDrafts:
                 key = key_of(message) if isinstance(message, dict) else None
                 if key and key not in found:
                     found[key] = str(message["id"])
+                    if not marked(message):
+                        self._unmarked[key] = found[key]
                 elif key:
                     log.warning("two drafts carry the key %s: %s and %s", key, found[key], message.get("id"))
             nxt = page.get("@odata.nextLink")
@@ -115,6 +128,11 @@ class OutlookDrafts:
         needed: the MIME's In-Reply-To and References put the reply in its conversation."""
         fresh = self._snapshot_at is not None and self._clock() - self._snapshot_at < SNAPSHOT_TTL
         known = self._snapshot if fresh else self.existing()
+        # a crash between a create and its marking: finish the marking now (put runs only in
+        # a drafting round; existing() stays read-only for dry runs)
+        for unmarked_key, unmarked_id in list(self._unmarked.items()):
+            self._mark(unmarked_id, unmarked_key)
+            del self._unmarked[unmarked_key]
         if key in known:
             return known[key]
         if str(message.get(KEY_HEADER, "")).strip() != key:
