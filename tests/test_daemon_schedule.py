@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import person, village
+from tests.fakes.memory_backend import MemoryBackend
 from villaged.domain.errors import AuthError, TransientError
 from villaged.service.clock import Clock
 from villaged.service.jobs import (
@@ -148,29 +149,10 @@ def test_backoff_doubles_up_to_an_hour():
     assert b.ready(now)
 
 
-class FailingIO:
-    """A backend whose sources fail the way a network or a revoked grant does."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-    class outbox:
-        drafts_link = "nowhere"
-
-    def sources(self):
-        raise self.exc
-
-    def close(self):
-        pass
-
-    def deliver_digest(self, message):
-        raise self.exc
-
-
 def service(store, tmp_path, exc):
-    svc = Service(village([person("ada")], tmp_path), store, tmp_path,
-                  lambda: local(2026, 11, 24, 10, 0), threading.Event())
-    svc._io = FailingIO(exc)
+    ada = village([person("ada")], tmp_path)
+    svc = Service(ada, store, tmp_path, lambda: local(2026, 11, 24, 10, 0), threading.Event())
+    svc._io = MemoryBackend(ada, failure=exc)  # a network that is down, a revoked grant
     return svc
 
 
@@ -190,7 +172,7 @@ def test_transient_failures_back_off_and_auth_errors_park(store, tmp_path):
     assert svc.step(sync=True) == []  # parked: no crash loop, no retry storm
     assert svc.wake_at(local(2026, 11, 24, 10, 0)) is None
     svc.set_village(svc.village)  # SIGHUP: one more try
-    svc._io = FailingIO(OSError(101, "Network is unreachable"))
+    svc._io = MemoryBackend(svc.village, failure=OSError(101, "Network is unreachable"))
     report = svc.step(sync=True)[0]
     assert report.outcome == "retry" and "Network is unreachable" in report.detail
 

@@ -66,14 +66,14 @@ def test_retryable_sub_requests_are_retried_and_the_batch_shrinks(server):
 
 
 def test_a_missing_message_is_answered_not_retried(server):
-    from googleapiclient.errors import HttpError
+    from villaged.domain.errors import NotFoundError
 
     ids = add(server, 3)
     api = make_api(server)
     server.reset_stats()
     answers = api.batch(gets(api, [*ids, "0000000000000bad"]))
-    assert isinstance(answers["0000000000000bad"], HttpError)
-    assert answers["0000000000000bad"].resp.status == 404
+    assert isinstance(answers["0000000000000bad"], NotFoundError)  # villaged's own, typed
+    assert answers["0000000000000bad"].status == 404
     assert server.stats.sub_requests == 4
 
 

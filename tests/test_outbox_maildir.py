@@ -39,13 +39,6 @@ def test_drafts_land_in_cur_flagged_draft_so_mail_clients_open_them(tmp_path):
     assert mailbox.Maildir(tmp_path / "Maildir" / ".Drafts").get_message(draft_id).get_flags() == "D"
 
 
-def test_put_is_idempotent_by_key(tmp_path):
-    outbox = MaildirOutbox(tmp_path / "Drafts")
-    first = outbox.put("k1", message("k1"), None)
-    assert outbox.put("k1", message("k1"), None) == first
-    assert len(list((tmp_path / "Drafts" / "cur").iterdir())) == 1
-
-
 def test_reconcile_pending_sent_discarded_and_crash_recovery():
     ledger = [
         row("still-there", DraftState.CREATED),

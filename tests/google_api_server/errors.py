@@ -94,6 +94,10 @@ def fault(kind: str) -> ApiError:
         return ApiError(403, "User Rate Limit Exceeded", "userRateLimitExceeded", domain="usageLimits")
     if kind == "403rate":
         return ApiError(403, "Rate Limit Exceeded", "rateLimitExceeded", domain="usageLimits")
+    if kind == "403forbidden":
+        return ApiError(403, "The caller does not have permission", "forbidden")
+    if kind == "404":
+        return not_found()
     if kind == "500":
         return ApiError(500, "Internal error encountered.", "backendError")
     if kind == "503":

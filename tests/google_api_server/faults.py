@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-KINDS = ("429", "403", "403rate", "500", "503", "drop", "drop_after")
+KINDS = ("429", "403", "403rate", "403forbidden", "404", "500", "503", "drop", "drop_after")
 
 
 @dataclass
@@ -21,7 +21,8 @@ class FaultInjector:
     """Decides, per request and per batch sub-request, whether to fail it and how.
 
     Kinds: "429" (rateLimitExceeded), "403" (userRateLimitExceeded), "403rate"
-    (rateLimitExceeded as a 403), "500", "503", "drop" (close the connection before
+    (rateLimitExceeded as a 403), "403forbidden" (a plain 403 that is no rate limit),
+    "404" (notFound), "500", "503", "drop" (close the connection before
     handling), "drop_after" (handle, then close without answering: the write happened
     but the client never hears). Inside a batch, drops become 503.
     """

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from villaged.domain.errors import VillagedError
+from villaged.domain.errors import Problem
 from villaged.domain.village import Village
 from villaged.ports.source import Progress, no_progress
 from villaged.service import paths
@@ -59,15 +59,17 @@ def parse_now(_: click.Context, __: click.Parameter, value: str | None) -> dt.da
 
 
 def friendly(func: F) -> F:
-    """Print a VillagedError as one message (no traceback) and exit 2."""
+    """Print villaged's own errors as one message with its fix (no traceback): exit 2
+    for a problem the user can fix (VillagedError), 1 for one that needs only a
+    retry later (TransientError)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except VillagedError as exc:
+        except Problem as exc:
             click.echo(f"villaged: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_status)
 
     return wrapper  # type: ignore[return-value]
 

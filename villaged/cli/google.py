@@ -51,12 +51,12 @@ def auth(c: Context, client_secrets: Path | None, no_browser: bool) -> None:
         return
     if not isinstance(backend, GoogleBackend):
         raise VillagedError("the village config does not use the Google backend",
-                            fix='set [backend] kind = "google" (see docs/google.md)')
+                            fix='set [backend] kind = "google" (see README § Gmail and Google Calendar)')
     path = client_secrets or backend.client_secrets
     if path is None:
         raise VillagedError("no OAuth client file given",
                             fix="pass --client-secrets PATH, or set [backend.google] "
-                                "client_secrets (docs/google.md shows how to create one)")
+                                "client_secrets (how to create one: README § 1. Create the OAuth client)")
     config = google_auth.client_config(path, backend)
     store = google_auth.token_store_for(village, backend, c.state_dir)
     if store.writable:

@@ -34,7 +34,7 @@ own week key. After ``MAX_CRASHES`` such deaths the slot is given up
 for now, is recorded (``interrupted``/``retry``/``error``/``parked``) and
 retried later in the same window.
 
-Failures: transient ones (TransientError, OSError, network errors) back off
+Failures: transient ones (TransientError, local OSError) back off
 exponentially per job (1 min doubling to 1 h) and retry in a later round.
 An AuthError *parks* the jobs: store kv ``parked`` holds the reason and the
 fix, status and doctor show it, and the daemon stops calling the backend
@@ -77,11 +77,6 @@ DAEMON_KEY = "daemon"
 # Test-only: seconds to wait before each draft is written, so a test can
 # deliver SIGTERM in the middle of a drafting round. Never set it otherwise.
 TEST_DRAFT_DELAY_ENV = "VILLAGED_TEST_DRAFT_DELAY"
-
-# Exceptions that mean "the network or the server, try later", named so that
-# their libraries need not be imported here.
-_NETWORK_ERRORS = frozenset({"TransportError", "HttpLib2Error", "ServerNotFoundError"})
-
 
 class StopRequested(BaseException):
     """Raised at a safe point when the service was asked to stop.
@@ -278,8 +273,9 @@ class JobReport:
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, (TransientError, OSError)) or any(
-        cls.__name__ in _NETWORK_ERRORS for cls in type(exc).__mro__)
+    """Worth retrying later as it is: villaged's TransientError (backends translate
+    their network failures into it) or a local OSError (a full disk, a busy file)."""
+    return isinstance(exc, (TransientError, OSError))
 
 
 class Service:

@@ -32,3 +32,7 @@ def configure(verbosity: int = 0) -> None:
     root.setLevel(level)
     for noisy in ("googleapiclient.discovery_cache", "googleapiclient.discovery"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # the client warns about every error answer and retry it sees; villaged says what
+    # matters itself, as one message with a fix (shown again with -vv)
+    logging.getLogger("googleapiclient.http").setLevel(
+        logging.DEBUG if verbosity >= 2 else logging.ERROR)

@@ -12,10 +12,13 @@
   whole batches that fail, are retried with jittered exponential backoff up
   to a cap, and the batch size shrinks after each failure (as lieer does).
 - Every Gmail call first takes its quota units from the ``Pacer``.
-- Errors come out as villaged's own: a network failure or exhausted retries
-  is a ``TransientError`` (the next round retries), a revoked grant an
-  ``AuthError``. An HttpError the caller must handle (404 history, 410 sync
-  token) is passed through unchanged.
+- Errors come out as villaged's own (``villaged.domain.errors``), never as a
+  library exception: a network failure is an ``UnreachableError``, exhausted
+  retries a ``TransientError`` or ``RateLimitedError`` (the next round
+  retries), a revoked grant or missing scope an ``AuthError``, a 403 a
+  ``ForbiddenError``, a 404 a ``NotFoundError``, a 410 a ``GoneError``. The
+  sources turn the 404 of history.list and the 410 of a sync token into their
+  own "start over" signals by catching those types.
 """
 
 from __future__ import annotations
@@ -30,7 +33,17 @@ from typing import Any
 from urllib.parse import urljoin
 
 from villaged.backends.google.quota import Pacer, units_for
-from villaged.domain.errors import AuthError, TransientError, VillagedError
+from villaged.domain.errors import (
+    AuthError,
+    ForbiddenError,
+    GoneError,
+    NotFoundError,
+    Problem,
+    RateLimitedError,
+    RemoteError,
+    TransientError,
+    UnreachableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,52 +101,93 @@ def is_retryable(status: int, content: bytes | str | None) -> bool:
     return status == 403 and bool(error_reasons(content) & RATE_LIMIT_REASONS)
 
 
-def status_of(exc: Exception) -> int | None:
-    resp = getattr(exc, "resp", None)
-    return getattr(resp, "status", None)
+ENDPOINT_FIX = ("check gmail_endpoint, calendar_endpoint and calendars in [backend.google] "
+                "(leave the endpoints out to use Google's own; see README § Testing against "
+                "another server)")
+FORBIDDEN_FIX = ("check that the account villaged signed in as may use Gmail and Calendar "
+                 "(a Workspace admin may have turned API access off), then run `villaged auth` "
+                 "again; see README § When the grant stops working")
+ENABLE_FIX = ("enable the Gmail API and the Google Calendar API in the Google Cloud console "
+              "(see README § 1. Create the OAuth client)")
+NETWORK_FIX = "villaged retries next round; check the network"
 
 
-def translate(exc: Exception, what: str) -> Exception:
-    """villaged's error for a failed call, or ``exc`` itself when the caller must decide."""
+def library_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions the Google libraries raise for a failed call (imported lazily).
+
+    Everything here is translated into villaged's own errors by ``translate``;
+    anything else is a bug and keeps its traceback.
+    """
+    import httplib2
     from google.auth import exceptions as auth_exc
     from googleapiclient.errors import HttpError
 
+    return (HttpError, auth_exc.RefreshError, auth_exc.TransportError, httplib2.HttpLib2Error,
+            OSError)
+
+
+def translate(exc: BaseException, what: str) -> Problem:
+    """villaged's own error for a call that failed with one of ``library_errors()``."""
+    from google.auth import exceptions as auth_exc
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, Problem):
+        return exc
     if isinstance(exc, auth_exc.RefreshError):
         from villaged.backends.google.auth import refresh_problem
 
         return refresh_problem(exc)
     if isinstance(exc, auth_exc.TransportError):
-        return TransientError(f"cannot reach Google's token endpoint ({what})",
-                              fix="villaged retries next round; check the network")
+        return UnreachableError(f"cannot reach Google's token endpoint ({what})", fix=NETWORK_FIX)
     if isinstance(exc, HttpError):
-        status = exc.resp.status
-        reasons = error_reasons(exc.content)
-        if is_retryable(status, exc.content):
-            return TransientError(f"Google answered {status} to {what} after retries",
-                                  fix="villaged retries next round")
-        if status == 401:
-            return AuthError("Google no longer accepts villaged's access token",
-                             fix="run `villaged auth` again")
-        if status == 403 and reasons & SCOPE_REASONS:
-            return AuthError(f"the Google grant lacks a scope {what} needs",
-                             fix="run `villaged auth` again and tick every box on the consent screen")
-        if status == 403 and reasons & DISABLED_REASONS:
-            return VillagedError(f"the API behind {what} is not enabled for your OAuth client's project",
-                                 fix="enable the Gmail API and the Google Calendar API in the "
-                                     "Google Cloud console (see docs/google.md)")
-        return exc
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return TransientError(f"network failure talking to Google ({what}: {type(exc).__name__})",
-                              fix="villaged retries next round; check the network")
-    try:
-        import httplib2
+        return http_problem(exc.resp.status, exc.content, what)
+    return UnreachableError(f"network failure talking to Google ({what}: {type(exc).__name__})",
+                            fix=NETWORK_FIX)
 
-        if isinstance(exc, httplib2.HttpLib2Error):
-            return TransientError(f"network failure talking to Google ({what})",
-                                  fix="villaged retries next round; check the network")
-    except ImportError:  # pragma: no cover
-        pass
-    return exc
+
+def http_problem(status: int, content: bytes | str | None, what: str) -> Problem:
+    """The typed error for an HTTP error answer (after any retries)."""
+    reasons = error_reasons(content)
+    if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS):
+        return RateLimitedError(f"Google kept rate-limiting {what} ({status}) after retries",
+                                fix="villaged retries next round; if it keeps happening, lower "
+                                    "quota_units_per_minute in [backend.google]")
+    if status >= 500:
+        return TransientError(f"Google answered {status} to {what} after retries",
+                              fix="villaged retries next round")
+    if status == 401:
+        return AuthError("Google no longer accepts villaged's access token",
+                         fix="run `villaged auth` again (see README § When the grant stops working)")
+    if status == 403 and reasons & SCOPE_REASONS:
+        return AuthError(f"the Google grant lacks a scope {what} needs",
+                         fix="run `villaged auth` again and tick every box on the consent screen")
+    if status == 403 and reasons & DISABLED_REASONS:
+        return ForbiddenError(f"the API behind {what} is not enabled for your OAuth client's "
+                              "project", fix=ENABLE_FIX, status=status, what=what)
+    if status == 403:
+        return ForbiddenError(f"Google refused {what} (403 Forbidden)", fix=FORBIDDEN_FIX,
+                              status=status, what=what)
+    if status == 404:
+        return NotFoundError(f"Google answered 404 Not Found to {what}: the endpoint or the "
+                             "calendar does not exist", fix=ENDPOINT_FIX, status=status, what=what)
+    if status == 410:
+        return GoneError(f"Google answered 410 Gone to {what}", fix="villaged starts over next "
+                         "round; if it keeps happening, run `villaged sync` by hand",
+                         status=status, what=what)
+    return RemoteError(f"Google rejected {what} (HTTP {status})",
+                       fix="check [backend.google] in the config; if it looks right, this is a "
+                           "villaged bug: run with -v and report it", status=status, what=what)
+
+
+def answer_problem(answer: Any, what: str) -> Problem | None:
+    """The typed error for a failed batch sub-request (``GoogleApi.batch`` results)."""
+    from googleapiclient.errors import HttpError
+
+    if isinstance(answer, Problem):
+        return answer
+    if isinstance(answer, HttpError):
+        return http_problem(answer.resp.status, answer.content, what)
+    return None
 
 
 def gmail_batch_uri(endpoint: str | None) -> str:
@@ -185,17 +239,15 @@ class GoogleApi:
         self.pacer.acquire(units_for(method))
         try:
             return request.execute(num_retries=self.retry.num_retries if retry else 0)
-        except Exception as exc:
-            translated = translate(exc, method)
-            if translated is exc:
-                raise
-            raise translated from exc
+        except library_errors() as exc:
+            raise translate(exc, method) from exc
 
     # -- batches -------------------------------------------------------------
 
     def batch(self, calls: Sequence[tuple[Hashable, Any]]) -> dict[Hashable, Any]:
-        """Run read calls in batches of at most 50; key → response dict, or the
-        HttpError for a sub-request that failed for good (e.g. 404)."""
+        """Run read calls in batches of at most 50; key → response dict, or
+        villaged's typed error (e.g. ``NotFoundError``) for a sub-request that
+        failed for good."""
         from googleapiclient.errors import BatchError, HttpError
         from googleapiclient.http import BatchHttpRequest
 
@@ -226,14 +278,11 @@ class GoogleApi:
                     raise translate(exc, "a batch") from exc
                 retry_later = list(chunk)
                 problem: str = f"HTTP {exc.resp.status}"
-            except (ConnectionError, TimeoutError, OSError, BatchError) as exc:
+            except (ConnectionError, TimeoutError, BatchError) as exc:
                 retry_later = list(chunk)
                 problem = type(exc).__name__
-            except Exception as exc:
-                translated = translate(exc, "a batch")
-                if translated is exc:
-                    raise
-                raise translated from exc
+            except library_errors() as exc:
+                raise translate(exc, "a batch") from exc
             else:
                 problem = ""
                 for request_id, (key, request) in ids.items():
@@ -242,7 +291,8 @@ class GoogleApi:
                         results[key] = response
                     elif isinstance(error, HttpError) and not is_retryable(
                             error.resp.status, error.content):
-                        results[key] = error
+                        results[key] = http_problem(error.resp.status, error.content,
+                                                    getattr(request, "methodId", None) or "request")
                     else:
                         retry_later.append((key, request))
                         problem = problem or (f"HTTP {error.resp.status}" if isinstance(

@@ -1,7 +1,7 @@
 """OAuth for the Google backend: the installed-app flow, loading the grant, doctor's checks.
 
 villaged uses the owner's own OAuth client (a "Desktop app" client whose
-client_secret.json the owner downloads; see docs/google.md) and asks for
+client_secret.json the owner downloads; see README § 1. Create the OAuth client) and asks for
 exactly three scopes:
 
 - gmail.readonly: read headers to learn when you last had contact (never
@@ -47,7 +47,7 @@ REAUTH_FIX = ("run `villaged auth` again; if this recurs every 7 days, your OAut
               "Publish app) so its grants stop expiring")
 
 
-def refresh_problem(exc: Exception) -> VillagedError:
+def refresh_problem(exc: Exception) -> AuthError | TransientError:
     """The one actionable message for a refresh that failed."""
     data = next((a for a in getattr(exc, "args", ()) if isinstance(a, dict)), {})
     error = data.get("error") if isinstance(data, dict) else None
@@ -198,11 +198,8 @@ def run_flow(config: dict[str, Any], *, open_browser: bool, port: int | None = N
             open_browser=open_browser, authorization_prompt_message=prompt_text(port, open_browser),
             success_message="villaged is authorised. You can close this window.",
             timeout_seconds=timeout, prompt="consent", access_type="offline")
-    except Exception as exc:
-        problem = flow_problem(exc)
-        if problem is exc:
-            raise
-        raise problem from None
+    except flow_errors() as exc:
+        raise flow_problem(exc) from None
     check_granted(credentials.granted_scopes or _scopes_of(credentials))
     if not credentials.refresh_token:
         raise AuthError("Google sent no refresh token",
@@ -211,21 +208,27 @@ def run_flow(config: dict[str, Any], *, open_browser: bool, port: int | None = N
     return credentials
 
 
-def flow_problem(exc: Exception) -> Exception:
-    """villaged's message for a failed flow, or ``exc`` itself (a bug)."""
+def flow_errors() -> tuple[type[BaseException], ...]:
+    """What the installed-app flow raises when the sign-in fails (imported lazily)."""
+    from google_auth_oauthlib.flow import WSGITimeoutError
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+    return (OAuth2Error, WSGITimeoutError, OSError, ValueError)
+
+
+def flow_problem(exc: BaseException) -> AuthError:
+    """villaged's message for a flow that failed with one of ``flow_errors()``."""
+    from google_auth_oauthlib.flow import WSGITimeoutError
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
     if isinstance(exc, OAuth2Error):
         return AuthError(f"Google refused the authorisation: {exc.error}",
                          fix="run `villaged auth` again and allow every permission asked")
-    if type(exc).__name__ == "WSGITimeoutError":
+    if isinstance(exc, WSGITimeoutError):
         return AuthError("no answer came back from the browser in time",
                          fix="run `villaged auth` again (see the ssh -L hint for a headless machine)")
-    if isinstance(exc, OSError):
-        return AuthError(f"the sign-in failed: {exc}", fix="run `villaged auth` again")
-    if isinstance(exc, ValueError):  # e.g. the token exchange came back without a token
-        return AuthError(f"the sign-in failed: {exc}", fix="run `villaged auth` again")
-    return exc
+    # OSError (the loopback port), ValueError (the token exchange came back without a token)
+    return AuthError(f"the sign-in failed: {exc}", fix="run `villaged auth` again")
 
 
 def _scopes_of(credentials: Any) -> list[str]:

@@ -83,13 +83,15 @@ class GoogleIO:
         return merge_intervals(intervals)
 
     def deliver_digest(self, message: EmailMessage) -> str:
-        """Send the digest to the owner's own address; refuse anything else."""
+        """Send the digest to the owner's own address (once per Message-ID); refuse anything else."""
         owner_only(message, self.village.owner)
         body = {"raw": raw_message(message)}
         message_id = str(message.get("Message-ID", "")).strip()
         messages = self.api.gmail.users().messages()
         for attempt in range(1, SEND_ATTEMPTS + 1):
-            if attempt > 1 and message_id:
+            # a digest sent by a run killed before it recorded the week (or whose
+            # answer was lost) is found by its Message-ID, derived from its key
+            if message_id:
                 found = self._sent(message_id)
                 if found:
                     return found

@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from villaged.backends.google.api import GoogleApi, status_of
+from villaged.backends.google.api import GoogleApi
 from villaged.core.contact import EventFacts, classify_event
+from villaged.domain.errors import GoneError
 from villaged.domain.village import Interaction
 from villaged.ports.source import SyncBatch, SyncContext
 
@@ -149,8 +150,8 @@ class CalendarSource:
                 events.list(**params)
             try:
                 page = self.api.execute(request)
-            except Exception as exc:
-                if status_of(exc) == 410 and sync_token:
+            except GoneError as exc:
+                if sync_token:
                     raise SyncTokenGone() from exc
                 raise
             items.extend(i for i in page.get("items") or () if isinstance(i, dict))

@@ -31,7 +31,7 @@ def check_token(c: BackendCheckup) -> list[Finding]:
     found = [Finding("google token", Level.INFO, f"token store in use: {status.where}")]
     if not status.present:
         return found + [Finding("google token", Level.PROBLEM, "no Google grant is stored",
-                                "run `villaged auth` (see docs/google.md)")]
+                                "run `villaged auth` (see README § 3. Sign in: `villaged auth`)")]
     if status.valid:
         found.append(Finding("google token", Level.OK, "the grant is valid (a token refresh worked)"))
     if status.scopes is not None and not (status.missing_scopes or status.extra_scopes):

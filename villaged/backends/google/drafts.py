@@ -28,8 +28,8 @@ from email.policy import SMTP
 from functools import cached_property
 from typing import Any
 
-from villaged.backends.google.api import GoogleApi, status_of
-from villaged.domain.errors import TransientError
+from villaged.backends.google.api import GoogleApi
+from villaged.domain.errors import NotFoundError, RemoteError, TransientError
 from villaged.domain.village import KEY_HEADER
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class GmailOutbox:
             for message_id in unknown:
                 answer = answers.get(message_id)
                 if isinstance(answer, Exception):
-                    if status_of(answer) == 404:  # deleted or edited while we looked
+                    if isinstance(answer, NotFoundError):  # deleted or edited while we looked
                         continue
                     raise TransientError(f"cannot read a draft's headers: {answer}",
                                          fix="villaged retries next round")
@@ -159,8 +159,8 @@ class GmailOutbox:
                 if attempt == CREATE_ATTEMPTS:
                     raise
                 continue
-            except Exception as exc:
-                if "threadId" in body["message"] and status_of(exc) in (400, 404):
+            except RemoteError as exc:
+                if "threadId" in body["message"] and exc.status in (400, 404):
                     log.info("the thread %s is gone; drafting %s as a new thread", thread_id, key)
                     del body["message"]["threadId"]
                     continue

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from villaged.backends.google.api import GoogleApi, status_of
+from villaged.backends.google.api import GoogleApi
 from villaged.backends.google.gmail_message import (
     MESSAGE_FIELDS,
     METADATA_HEADERS,
@@ -46,6 +46,7 @@ from villaged.backends.google.gmail_message import (
     classify_message,
 )
 from villaged.domain.addresses import normalize
+from villaged.domain.errors import NotFoundError
 from villaged.domain.village import Interaction, Kind, Person
 from villaged.ports.source import SyncBatch, SyncContext
 
@@ -242,7 +243,7 @@ class GmailSource:
     def _classified(self, msg_id: str, answer: Any,
                     ctx: SyncContext) -> tuple[list[Interaction], str | None]:
         if isinstance(answer, Exception):
-            if status_of(answer) == 404:  # deleted between list and get
+            if isinstance(answer, NotFoundError):  # deleted between list and get
                 return [], None
             log.warning("gmail: cannot read message %s: %s", msg_id, answer)
             return [], NOT_A_MESSAGE
@@ -315,10 +316,8 @@ class GmailSource:
                                    maxResults=HISTORY_PAGE, pageToken=token, fields=HISTORY_FIELDS)
             try:
                 page = self.api.execute(request)
-            except Exception as exc:
-                if status_of(exc) == 404:
-                    raise HistoryExpired(start) from exc
-                raise
+            except NotFoundError as exc:
+                raise HistoryExpired(start) from exc
             for record in page.get("history") or ():
                 for item in record.get("messagesAdded") or ():
                     message = item.get("message") or {}

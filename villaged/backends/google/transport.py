@@ -20,10 +20,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httplib2
 import requests
 from google.auth.transport.requests import AuthorizedSession
+from urllib3.exceptions import NewConnectionError
+
+from villaged.domain.errors import UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,17 @@ class SessionHttp:
                                      timeout=self.timeout, allow_redirects=False)
         except requests.exceptions.Timeout as exc:
             raise TimeoutError(f"{method} timed out") from exc
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                # refused, or the name does not resolve: retrying at once will not help
+                # (and the client would sleep ~30 s doing so); the next round retries
+                raise UnreachableError(
+                    f"cannot reach {urlsplit(uri).netloc or uri} ({_reason(exc)})",
+                    fix="check the network, and gmail_endpoint / calendar_endpoint / token_uri "
+                        "in [backend.google] (see README § Testing against another server); "
+                        "villaged retries next round") from exc
+            raise ConnectionError(f"{method} failed: {type(exc).__name__}") from exc
+        except (requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             raise ConnectionError(f"{method} failed: {type(exc).__name__}") from exc
         finally:
@@ -66,3 +80,29 @@ class SessionHttp:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the connection was never made (refused, no such host), as opposed
+    to one dropped mid-answer (which the caller retries)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError):
+            return True
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "No route to host",
+                   "Temporary failure in name resolution", "Network is unreachable"):
+        if marker in text:
+            return marker.lower()
+    return "no connection"

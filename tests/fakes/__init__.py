@@ -1,0 +1,1 @@
+"""Test doubles that implement villaged's ports for real, in memory."""
