@@ -163,7 +163,7 @@ def main() -> int:
             <= TARGETS["peak_rss_mb"],
         },
     }
-    rows = [("initial sync, M", big["initial"]), (f"initial sync, M/10", small["initial"]),
+    rows = [("initial sync, M", big["initial"]), ("initial sync, M/10", small["initial"]),
             ("no-change round", big["no_change"]), ("100 new messages", big["new_100"]),
             ("naive: every message", big["naive"]), ("whole-folder delta + $select", big["whole_folder_delta"])]
     for name, r in rows:

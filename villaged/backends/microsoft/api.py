@@ -29,7 +29,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from villaged.domain.errors import AuthError, TransientError
+from villaged.domain.errors import (
+    AuthError,
+    RateLimitedError,
+    RemoteError,
+    TransientError,
+    UnreachableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +57,20 @@ class RetryPolicy:
         return ceiling * (0.5 + rand() / 2)
 
 
-class GraphError(Exception):
-    """An error answer the caller decides about (404, 410, 400, ...)."""
+class GraphError(RemoteError):
+    """Graph refused a call (404, 410, 400, ...): the caller judges it (a 410 on a delta link
+    means start over); one that reaches the round is a RemoteError with Graph's code."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"HTTP {status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+    def __init__(self, status: int, code: str, message: str, what: str = "") -> None:
+        super().__init__(
+            f"Microsoft Graph refused {what or 'a call'} (HTTP {status} {code}): {message}",
+            fix="check [backend.microsoft] (graph_endpoint, folders, calendars); see "
+            "README § Microsoft 365: Outlook mail and calendar",
+            status=status,
+            what=what,
+        )
+        self.code = code
+        self.graph_message = message
 
     @property
     def resync(self) -> bool:
@@ -180,7 +194,7 @@ class GraphClient:
             ) as exc:
                 failures += 1
                 if not retry or failures >= self.retry.attempts:
-                    raise TransientError(
+                    raise UnreachableError(
                         f"network failure talking to Microsoft Graph ({what}: {type(exc).__name__})",
                         fix="villaged retries next round; check the network",
                     ) from None
@@ -197,7 +211,8 @@ class GraphClient:
             if r.status_code in RETRYABLE and (retry or r.status_code == 429):
                 failures += 1
                 if failures >= self.retry.attempts:
-                    raise TransientError(
+                    kind = RateLimitedError if r.status_code == 429 else TransientError
+                    raise kind(
                         f"Microsoft Graph answered {r.status_code} to {what} after {failures} tries",
                         fix="villaged retries next round",
                     )
@@ -315,7 +330,7 @@ def problem(status: int, code: str, message: str, what: str) -> Exception:
             fix="run `villaged auth` again and accept every permission; if your organisation "
             "requires it, ask an administrator to consent for the app registration",
         )
-    return GraphError(status, code, message)
+    return GraphError(status, code, message, what)
 
 
 def _json(r: Any) -> Any:

@@ -37,7 +37,7 @@ from villaged.backends.token_store import (
     TokenStore,
     write_private,
 )
-from villaged.domain.errors import AuthError, ConfigError, TransientError, VillagedError
+from villaged.domain.errors import AuthError, ConfigError, TransientError, UnreachableError, VillagedError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def token_problem(result: dict[str, Any], settings: MicrosoftSettings) -> Villag
             fix=f"ask your Microsoft 365 administrator to grant admin consent for the app registration "
             f"{settings.client_id} (delegated Mail.ReadWrite and Calendars.ReadBasic), for example at "
             f"{settings.authority_url.rsplit('/', 1)[0]}/<your tenant>/adminconsent?client_id="
-            f"{settings.client_id}; then run `villaged auth`",
+            f"{settings.client_id}; then run `villaged auth` (README § 1. Register the app)",
         )
     if codes & CONDITIONAL_ACCESS_CODES:
         return AuthError(
@@ -161,7 +161,7 @@ class MsalAuth:
                 fix="check [backend.microsoft] tenant and authority",
             ) from None
         except OSError as exc:
-            raise TransientError(
+            raise UnreachableError(
                 f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
                 fix="villaged retries next round; check the network",
             ) from None
@@ -243,7 +243,7 @@ class MsalAuth:
         try:
             return fn()
         except requests.RequestException as exc:
-            raise TransientError(
+            raise UnreachableError(
                 f"cannot reach Microsoft's sign-in service ({type(exc).__name__})",
                 fix="villaged retries next round; check the network",
             ) from None

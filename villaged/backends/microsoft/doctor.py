@@ -27,6 +27,8 @@ def checks(c: BackendCheckup) -> list[Finding]:
         auth.access_token()
     except AuthError as exc:
         return [Finding(CHECK, Level.PROBLEM, exc.message, exc.fix or "run `villaged auth`")]
+    except TransientError as exc:
+        return [Finding(CHECK, Level.PROBLEM, exc.message, "check the network, then `villaged doctor` again")]
     except VillagedError as exc:
         return [
             Finding(
