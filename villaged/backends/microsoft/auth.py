@@ -85,7 +85,7 @@ def _codes(result: dict[str, Any]) -> set[int]:
     return codes
 
 
-def token_problem(result: dict[str, Any], settings: MicrosoftSettings) -> VillagedError:
+def token_problem(result: dict[str, Any], settings: MicrosoftSettings) -> VillagedError | TransientError:
     """The one actionable message for an error answer of the identity platform."""
     error = str(result.get("error") or "")
     codes = _codes(result)
