@@ -138,7 +138,7 @@ class GraphStore:
 
     def conversation_for(self, references: list[str], subject: str) -> str:
         wanted = {r.lower() for r in references}
-        for m in self.all_messages():
+        for m in self.all_messages() if wanted else ():
             if str(m.get("internetMessageId", "")).lower() in wanted:
                 return str(m.get("conversationId"))
         return "AAQk" + hashlib.sha1((subject + str(self.seq)).encode()).hexdigest()[:24]
