@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from villaged.compose.checkin import compose_checkin
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
-from villaged.core.assess import assess, counts
+from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
@@ -84,7 +84,6 @@ def run_round(
     busy = io.busy(*busy_window(village, now)) if any(p.agreement for p in village.people) else []
     result.plan = plan(village, result.standings, interactions, store.ledger(), busy, now,
                        result.week)
-    store.put_snapshot(result.week, now, counts(result.standings))
     if draft:
         result.interrupted = not write_drafts(village, store, io, result, now, stop)
     return result
@@ -105,7 +104,8 @@ def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundRes
         message = compose(village, action, env, now)
         record = DraftRecord(key=action.key, person=action.person, kind=action.action,
                              week=action.week, state=DraftState.CREATING, created_at=now,
-                             subject=str(message["Subject"]), variant=action.variant)
+                             subject=str(message["Subject"]), variant=action.variant,
+                             slot=action.slot)
         if not store.ledger_begin(record):
             continue
         thread = action.reply_to.thread if action.reply_to else None
