@@ -13,11 +13,12 @@ import base64
 import binascii
 import datetime as dt
 import email.policy
+import itertools
 import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from typing import Any
@@ -92,7 +93,7 @@ class DeltaState:
 
 @dataclass
 class Page:
-    items: list[dict[str, Any]]
+    items: Iterator[dict[str, Any]]  # the rest, computed lazily
     path: str
     final: dict[str, Any]  # the annotations of the last page (deltaLink), or {}
     size: int = DEFAULT_PAGE  # $top (or the page size asked for) carries over to the next pages
@@ -114,7 +115,8 @@ class GraphApi:
         self.expired: set[str] = set()
         self.pages: dict[str, Page] = {}
         self.resync_code = "syncStateNotFound"
-        self.dropped_after: list[str] = []  # routes whose answer was dropped after the work was done
+        self.dropped_after: list[str] = []
+        self._sort_cache: dict[tuple[str, str, bool], tuple[int, list[dict[str, Any]]]] = {}  # routes whose answer was dropped after the work was done
 
     # -- entry points --------------------------------------------------------------
 
@@ -366,13 +368,17 @@ class GraphApi:
         m = re.search(r"odata\.maxpagesize=(\d+)", request.headers.get("prefer", ""))
         return min(int(m.group(1)), MAX_PAGE) if m else DEFAULT_PAGE
 
-    def _paged(self, items: list[dict[str, Any]], path: str, size: int, final: dict[str, Any],
+    def _paged(self, items: Iterable[dict[str, Any]], path: str, size: int, final: dict[str, Any],
                context: str) -> Answer:
-        head, rest = items[:size], items[size:]
+        """One page of ``items`` (consumed lazily: a $top=10 query over a large mailbox stops
+        at the tenth match) and a nextLink to the rest."""
+        it = iter(items)
+        head = list(itertools.islice(it, size))
+        peek = next(it, None)
         body: dict[str, Any] = {"@odata.context": context, "value": head}
-        if rest:
+        if peek is not None:
             token = secrets.token_urlsafe(18)
-            self.pages[token] = Page(rest, path, final, size)
+            self.pages[token] = Page(itertools.chain([peek], it), path, final, size)
             body["@odata.nextLink"] = f"{self.base()}/{path}?$skiptoken={token}"
         else:
             body.update(final)
@@ -473,25 +479,38 @@ class GraphApi:
         items = self.store.all_messages() if seg[1] == "messages" else \
             list(self.store.mail[self._folder(seg[2])].items.values())
         search, filt, order = (request.query.get(k) for k in ("$search", "$filter", "$orderby"))
+        scope = "all" if seg[1] == "messages" else self._folder(seg[2])
+        matches: Iterable[dict[str, Any]]
         if search is not None:
             if filt or order:
                 raise GraphError(400, "ErrorInvalidUrlQuery", "$search cannot be combined with $filter or $orderby")
             pred = parse_search(search)
-            items = sorted((m for m in items if pred(m)), key=lambda m: m.get("sentDateTime", ""), reverse=True)
+            matches = (m for m in self._sorted(scope, items, "sentDateTime", True) if pred(m))
         else:
-            if filt:
-                pred, first = parse_filter(filt)
-                if order:
-                    prop = order.split()[0]
-                    if first is None or "/".join(first.path) != prop:
-                        raise GraphError(400, "InefficientFilter", "The restriction or sort order is too "
-                                         "complex for this operation.")
-                items = [m for m in items if pred(m)]
+            ordered: Iterable[dict[str, Any]] = items
             if order:
                 prop, _, direction = order.partition(" ")
-                items = sorted(items, key=lambda m: str(m.get(prop, "")), reverse=direction.strip() == "desc")
-        rendered = [self._render(m, select, request.query.get("$expand")) for m in items]
+                ordered = self._sorted(scope, items, prop, direction.strip() == "desc")
+            if filt:
+                pred, first = parse_filter(filt)
+                if order and (first is None or "/".join(first.path) != order.split()[0]):
+                    raise GraphError(400, "InefficientFilter", "The restriction or sort order is too "
+                                     "complex for this operation.")
+                matches = (m for m in ordered if pred(m))
+            else:
+                matches = ordered
+        expand = request.query.get("$expand")
+        rendered = (self._render(m, select, expand) for m in matches)
         return self._paged(rendered, request.path, self._page_size(request, request.query.get("$top")), {}, context)
+
+    def _sorted(self, scope: str, items: list[dict[str, Any]], prop: str, desc: bool) -> list[dict[str, Any]]:
+        """``items`` sorted by ``prop``, cached until the store changes."""
+        key = (scope, prop, desc)
+        cached = self._sort_cache.get(key)
+        if cached is None or cached[0] != self.store.seq:
+            cached = (self.store.seq, sorted(items, key=lambda m: str(m.get(prop, "")), reverse=desc))
+            self._sort_cache[key] = cached
+        return cached[1]
 
     def _calendar_view(self, request: Request, calendar_id: str) -> Answer:
         context = f"{self.base()}/$metadata#Collection(event)"

@@ -22,17 +22,19 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import replace as replace_field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from villaged.backends.microsoft.api import GraphClient, GraphError
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.village import Interaction
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 PAGE = 500
 REWINDOW = dt.timedelta(days=7)
 RESPONSE = {
@@ -43,6 +45,19 @@ RESPONSE = {
     "none": "NEEDS-ACTION",
     "notResponded": "NEEDS-ACTION",
 }
+
+
+@dataclass(frozen=True)
+class OutlookCalendarCursor(Cursor):
+    """The calendarView delta link, and the window and moment of the full listing it continues."""
+
+    KIND = "outlook-calendar"
+    VERSION = 1
+
+    link: str
+    full_at: str  # ISO, aware
+    lookback_days: int
+    horizon_days: int
 
 
 class DeltaExpired(Exception):
@@ -128,40 +143,37 @@ class OutlookCalendarSource:
             else f"/me/calendars/{self.calendar}/calendarView"
         )
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
-        if self._usable(cursor, ctx):
-            assert cursor is not None
+    cursor_type = OutlookCalendarCursor
+
+    def sync(self, cursor: OutlookCalendarCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        if cursor is not None and self._usable(cursor, ctx):
             try:
-                items, link = self._follow(cursor["link"])
+                items, link = self._follow(cursor.link)
             except DeltaExpired:
                 log.info("%s: the delta link expired; clearing and listing the window again", self.name)
             else:
-                if items or link != cursor["link"]:
-                    yield self._batch(items, ctx, {**cursor, "link": link}, replace=False)
+                if items or link != cursor.link:
+                    yield self._batch(items, ctx, replace_field(cursor, link=link), replace=False)
                 return
         start = ctx.now - dt.timedelta(days=ctx.limits.lookback_days)
         end = ctx.now + dt.timedelta(days=ctx.limits.horizon_days)
         items, link = self._follow(f"{self.path}/delta?startDateTime={_iso(start)}&endDateTime={_iso(end)}")
-        fresh = {
-            "version": CURSOR_VERSION,
-            "link": link,
-            "full_at": ctx.now.isoformat(),
-            "lookback_days": ctx.limits.lookback_days,
-            "horizon_days": ctx.limits.horizon_days,
-        }
+        fresh = OutlookCalendarCursor(link=link, full_at=ctx.now.isoformat(),
+                                      lookback_days=ctx.limits.lookback_days,
+                                      horizon_days=ctx.limits.horizon_days)
         yield self._batch(items, ctx, fresh, replace=True)
 
-    def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
-        if not cursor or cursor.get("version") != CURSOR_VERSION or not cursor.get("link"):
+    def _usable(self, cursor: OutlookCalendarCursor, ctx: SyncContext) -> bool:
+        if not cursor.link:
             return False
-        if (cursor.get("lookback_days"), cursor.get("horizon_days")) != (
+        if (cursor.lookback_days, cursor.horizon_days) != (
             ctx.limits.lookback_days,
             ctx.limits.horizon_days,
         ):
             return False
         try:
-            full_at = dt.datetime.fromisoformat(cursor["full_at"])
-        except (KeyError, TypeError, ValueError):
+            full_at = dt.datetime.fromisoformat(cursor.full_at)
+        except ValueError:
             return False
         return dt.timedelta(0) <= ctx.now - full_at < REWINDOW
 
@@ -182,7 +194,7 @@ class OutlookCalendarSource:
             return items, str(page.get("@odata.deltaLink") or "")
 
     def _batch(
-        self, items: list[dict[str, Any]], ctx: SyncContext, cursor: dict[str, Any], replace: bool
+        self, items: list[dict[str, Any]], ctx: SyncContext, cursor: OutlookCalendarCursor, replace: bool
     ) -> SyncBatch:
         interactions: list[Interaction] = []
         removed: list[str] = []
@@ -208,7 +220,7 @@ class OutlookCalendarSource:
         )
         return SyncBatch(
             interactions=interactions,
-            cursor=cursor if cursor.get("link") else None,
+            cursor=cursor if cursor.link else None,
             removed_uids=[] if replace else removed,
             skipped=skipped,
             replace=replace,

@@ -43,16 +43,30 @@ from villaged.backends.microsoft.api import Call, GraphClient, GraphError
 from villaged.backends.microsoft.message import NOT_A_MESSAGE, SELECT, classify_message
 from villaged.domain.addresses import normalize
 from villaged.domain.village import Interaction, Kind, Person
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 PAGE = 10  # newest hits per person and direction: usually all that is needed
 MAX_PAGES = 3
 DELTA_PAGE = 500  # Prefer: odata.maxpagesize for delta pages
 SEED_OVERLAP = dt.timedelta(days=1)
 _SAFE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+@dataclass(frozen=True)
+class MailCursor(Cursor):
+    """Each folder's delta link, and what the per-person lookup was made for."""
+
+    KIND = "outlook-mail"
+    VERSION = 1
+
+    links: dict[str, str]  # folder -> its delta link ("" for a folder that does not exist)
+    people: dict[str, tuple[str, ...]]  # person key -> normalised addresses looked up
+    owner: tuple[str, ...]
+    lookback_days: int
+    folders: tuple[str, ...]
 
 
 class DeltaExpired(Exception):
@@ -108,7 +122,9 @@ class OutlookMailSource:
 
     # -- the protocol -----------------------------------------------------------------
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    cursor_type = MailCursor
+
+    def sync(self, cursor: MailCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         if not self._usable(cursor, ctx):
             log.info("outlook: initial per-person sync of %d people", len(self.people))
             yield self._full(ctx, self.people, replace=True)
@@ -122,26 +138,19 @@ class OutlookMailSource:
 
     # -- cursor ---------------------------------------------------------------------------
 
-    def _signature(self, ctx: SyncContext) -> dict[str, Any]:
-        return {
-            "owner": sorted(normalize(a) for a in self.owner_addresses),
-            "lookback_days": ctx.limits.lookback_days,
-            "folders": list(self.folders),
-        }
+    def _people(self) -> dict[str, tuple[str, ...]]:
+        return {p.key: tuple(sorted(normalize(e) for e in p.emails)) for p in self.people}
 
-    def _people(self) -> dict[str, list[str]]:
-        return {p.key: sorted(normalize(e) for e in p.emails) for p in self.people}
+    def _cursor(self, links: dict[str, str], ctx: SyncContext) -> MailCursor:
+        return MailCursor(links=dict(links), people=self._people(),
+                          owner=tuple(sorted(normalize(a) for a in self.owner_addresses)),
+                          lookback_days=ctx.limits.lookback_days, folders=self.folders)
 
-    def _cursor(self, links: dict[str, str], ctx: SyncContext) -> dict[str, Any]:
-        return {"version": CURSOR_VERSION, "links": links, "people": self._people(), **self._signature(ctx)}
-
-    def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
-        if not cursor or cursor.get("version") != CURSOR_VERSION:
+    def _usable(self, cursor: MailCursor | None, ctx: SyncContext) -> bool:
+        if cursor is None or set(cursor.links) != set(self.folders) or cursor.folders != self.folders:
             return False
-        links = cursor.get("links")
-        if not isinstance(links, dict) or set(links) != set(self.folders):
-            return False
-        return all(cursor.get(k) == v for k, v in self._signature(ctx).items())
+        return (cursor.owner, cursor.lookback_days) == (
+            tuple(sorted(normalize(a) for a in self.owner_addresses)), ctx.limits.lookback_days)
 
     # -- delta --------------------------------------------------------------------------
 
@@ -173,12 +182,12 @@ class OutlookMailSource:
             pending = following
         return links
 
-    def _incremental(self, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[SyncBatch]:
-        stored: dict[str, str] = cursor["links"]
+    def _incremental(self, cursor: MailCursor, ctx: SyncContext) -> Iterator[SyncBatch]:
+        stored: dict[str, str] = dict(cursor.links)
         starts = {f: link for f, link in stored.items() if link}
         found = _Found()
         links = {**stored, **self._delta(starts, ctx, found)} if starts else dict(stored)
-        known = cursor.get("people") or {}
+        known = cursor.people
         current = self._people()
         newcomers = [p for p in self.people if known.get(p.key) != current[p.key]]
         if newcomers:
