@@ -509,7 +509,7 @@ def test_dropped_connection_after_a_write_makes_httplib2_resend(server: GoogleAp
 
 def test_per_user_rate_limit_refuses_oversized_batches(server: GoogleApiServer, gmail: Any) -> None:
     ids = [server.add_message(mail(f"p{i}@x.com", OWNER)) for i in range(100)]
-    server.configure_rate_limit(units_per_second=250)
+    server.configure_rate_limit(units_per_second=250, clock=lambda: 0.0)  # no refill: exact counts
     outcome: dict[str, Any] = {}
     batch = new_batch(server, "gmail", callback=lambda rid, resp, exc: outcome.__setitem__(rid, exc))
     for mid in ids:
@@ -517,7 +517,7 @@ def test_per_user_rate_limit_refuses_oversized_batches(server: GoogleApiServer, 
     batch.execute()
     refused = [rid for rid, exc in outcome.items() if exc is not None]
     assert all(outcome[mid] is None for mid in ids[:50])  # 250 units buy 50 gets at 5 units each
-    assert len(refused) >= 40 and all(outcome[r].resp.status == 429 for r in refused)  # the bucket refills a little
+    assert len(refused) == 50 and all(outcome[r].resp.status == 429 for r in refused)
     assert server.stats.faults["rate_limit"] == len(refused)
 
 
@@ -577,15 +577,12 @@ def test_assert_no_violations_fails_when_something_was_recorded(server: GoogleAp
     server.clear_violations()
 
 
-def test_seeding_and_searching_stay_fast(server: GoogleApiServer, gmail: Any) -> None:
+def test_seeding_and_searching_a_large_mailbox(server: GoogleApiServer, gmail: Any) -> None:
+    """20,000 messages in one call, then searches by sender. (Its speed is measured by
+    bench/gmail_sync.py, not here: timings belong in benchmarks.)"""
     raws = [f"From: Person {i % 500} <p{i % 500}@example.com>\r\nTo: {OWNER}\r\nSubject: n{i}\r\n"
             f"Message-ID: <n{i}@example.com>\r\n\r\nHello.\r\n".encode() for i in range(20_000)]
-    started = time.perf_counter()
     server.add_messages((raw, ("INBOX",), None, 1_600_000_000_000 + i * 60_000) for i, raw in enumerate(raws))
-    seeded = time.perf_counter() - started
-    started = time.perf_counter()
     for i in range(50):
         page = gmail.users().messages().list(userId="me", q=f"from:p{i}@example.com -in:chats", maxResults=500).execute()
         assert page["resultSizeEstimate"] == 40
-    searched = time.perf_counter() - started
-    assert seeded < 3 and searched < 2, (seeded, searched)

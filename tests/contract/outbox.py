@@ -16,7 +16,14 @@ from typing import ClassVar, Protocol
 
 import pytest
 
-from tests.contract.faults import AFTER_WRITE, KILL_POINTS, FaultyOutbox, Killed, with_outbox
+from tests.contract.faults import (
+    AFTER_WRITE,
+    IN_EXISTING,
+    KILL_POINTS,
+    FaultyOutbox,
+    Killed,
+    with_outbox,
+)
 from tests.contract.village import NOW, OWNER, PEOPLE, contract_village
 from tests.fakes.memory_backend import MemoryBackend, MemoryMailbox
 from villaged.domain.village import KEY_HEADER, DraftState
@@ -130,3 +137,22 @@ class OutboxContract:
                 assert {r.key: r.draft_id for r in rows} == {
                     k: ids[0] for k, ids in on_disk.items()}, trial
         assert harness.sent() == 0
+
+    def test_a_kill_while_recovering_from_a_kill_then_a_rerun_equals_one_clean_run(self, harness,
+                                                                                    tmp_path):
+        with Store(tmp_path / "clean.sqlite3") as store:
+            clean = self.round(harness, store, harness.outbox(), tmp_path)
+        expected = sorted(action.key for action, _ in clean.written)
+        harness.reset()
+        with Store(tmp_path / "twice.sqlite3") as store:
+            with pytest.raises(Killed):  # the second draft written, its ledger row still creating
+                self.round(harness, store, FaultyOutbox(harness.outbox(), AFTER_WRITE, 2), tmp_path)
+            with pytest.raises(Killed):  # killed again while reconciling that row
+                self.round(harness, store, FaultyOutbox(harness.outbox(), IN_EXISTING, 1), tmp_path,
+                           NOW + D(minutes=15))
+            self.round(harness, store, harness.outbox(), tmp_path, NOW + D(minutes=30))
+            rows = store.ledger()
+        on_disk = harness.drafts()
+        assert sorted(on_disk) == expected and all(len(ids) == 1 for ids in on_disk.values())
+        assert {r.key: r.draft_id for r in rows} == {k: ids[0] for k, ids in on_disk.items()}
+        assert {r.state for r in rows} <= {DraftState.CREATED, DraftState.PENDING}

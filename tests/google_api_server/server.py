@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -152,10 +153,13 @@ class GoogleApiServer:
         """No more injected faults."""
         self.faults.clear()
 
-    def configure_rate_limit(self, units_per_second: float | None = 250, burst: float | None = None) -> None:
+    def configure_rate_limit(self, units_per_second: float | None = 250, burst: float | None = None,
+                             clock: Callable[[], float] = time.monotonic) -> None:
         """Enforce Gmail's per-user limit (250 units/s by default): over it, calls answer 429
-        rateLimitExceeded. A batch's parts are charged one by one. None turns it off."""
-        self.dispatcher.rate_limiter = None if units_per_second is None else RateLimiter(units_per_second, burst)
+        rateLimitExceeded. A batch's parts are charged one by one. None turns it off.
+        A frozen ``clock`` makes the bucket never refill (exact counts in a test)."""
+        self.dispatcher.rate_limiter = (None if units_per_second is None
+                                        else RateLimiter(units_per_second, burst, clock))
 
     @property
     def validate_responses(self) -> bool:

@@ -15,6 +15,7 @@ from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
+from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
 from villaged.domain.village import Action, DraftRecord, DraftState, PlanItem, Standing, Village
@@ -74,6 +75,7 @@ def run_round(
     stop: threading.Event | None = None,
 ) -> RoundResult:
     """Run one round. With ``draft`` False it only plans (a dry run)."""
+    village = with_snoozes(village, store.snoozes())
     result = RoundResult(week=iso_week(now, village), drafts_link=io.outbox.drafts_link)
     if sync:
         result.sync = sync_sources(village, store, io, now, progress)
