@@ -11,7 +11,7 @@ import pytest
 from villaged.backends.local.settings import LocalBackend
 from villaged.domain.village import Interaction, Kind, Owner, Person, Role, Thresholds, Village
 
-pytest_plugins = ["tests.google_api_server.pytest_plugin"]
+pytest_plugins = ["tests.google_api_server.pytest_plugin", "tests.servers.pytest_plugin"]
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # Monday 08:00 Chicago

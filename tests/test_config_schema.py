@@ -135,6 +135,9 @@ def _config_with(owner: str, name: str, value: str) -> tuple[str, str]:
         return MINIMAL + f"\n[{key.setting.table}]\n{name} = {value}\n", f"{key.setting.table} → {name}"
     if owner == "GoogleBackend":
         return MINIMAL + f"\n[backend.google]\n{name} = {value}\n", f"backend → google → {name}"
+    if owner == "ImapSettings":
+        return (MINIMAL + f'\n[backend.imap]\nhost = "imap.example.org"\nusername = "dana"\n'
+                f"{name} = {value}\n", f"backend → imap → {name}")
     pytest.skip(f"no config writer for {owner} in this test")
     raise AssertionError
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
+from villaged.core.icalendar_events import event_busy
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import VillagedError
 from villaged.ports.backend import Interval, merge_intervals
@@ -56,49 +57,6 @@ def busy_intervals(
                 if interval and interval[0] < end and start < interval[1]:
                     found.append(interval)
     return merge_intervals(found)
-
-
-def event_busy(event: icalendar.Event, owner: set[str], tz: ZoneInfo) -> Interval | None:
-    """The event's span if it makes the owner busy, else None."""
-    transp = str(event.get("TRANSP", "")).upper()
-    if transp == "TRANSPARENT" or str(event.get("STATUS", "")).upper() == "CANCELLED":
-        return None
-    begin = event.get("DTSTART")
-    if begin is None:
-        return None
-    all_day = not isinstance(begin.dt, dt.datetime)
-    if all_day and transp != "OPAQUE":
-        return None
-    if _owner_declined(event, owner):
-        return None
-    try:
-        first, last = event.start, event.end
-    except (ValueError, KeyError, TypeError):  # malformed: no usable end
-        return None
-    return _aware(first, tz), _aware(last, tz)
-
-
-def _owner_declined(event: icalendar.Event, owner: set[str]) -> bool:
-    attendees = event.get("ATTENDEE", [])
-    if not isinstance(attendees, list):
-        attendees = [attendees]
-    for attendee in attendees:
-        address = str(attendee)
-        if address.lower().startswith("mailto:"):
-            address = address[len("mailto:"):]
-        if normalize(address) in owner:
-            partstat = str(getattr(attendee, "params", {}).get("PARTSTAT", "")).upper()
-            if partstat == "DECLINED":
-                return True
-    return False
-
-
-def _aware(when: dt.date | dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    if not isinstance(when, dt.datetime):
-        when = dt.datetime.combine(when, dt.time(0, 0))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=tz)
-    return when.astimezone(dt.UTC)
 
 
 def _read(path: Path) -> list[icalendar.Calendar]:

@@ -1,0 +1,1 @@
+"""The IMAP + CalDAV backend: any standard mail server and calendar server."""
