@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NOW, person, seen, village
+from tests.conftest import NOW, convo, person, seen, village
 from villaged.backends.local.backend import LocalIO
 from villaged.backends.local.digest import MaildirDigestBox
 from villaged.cli.main import main
@@ -66,14 +66,14 @@ def series(days_ago, status):
 def known_interactions():
     return [
         series(42, "declined"), series(28, "declined"), series(14, "cancelled"),
-        series(-2, "declined"), seen("ada", 20),
-        seen("kj", 20),
-        seen("rosa", 10),
-        seen("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
+        series(-2, "declined"), *convo("ada", 20),
+        *convo("kj", 20),
+        *convo("rosa", 10),
+        *convo("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
         seen("lise", -9, Kind.MEETING, subject="Too far ahead"),
         seen("barb", 200), seen("barb", 10, Kind.EMAIL_OUT),
-        seen("marie", 300),
-        seen("hedy", 50),
+        *convo("marie", 300),
+        seen("hedy", 50),  # never answered: villaged drafts a reply, not a check-in
     ]
 
 
@@ -125,7 +125,8 @@ def test_the_digest_for_a_known_village(known):
                      "== Your village ==", "== Trend, last 4 weeks =="]
 
     week = section(text, "This week")
-    assert week.index("Review the check-in for Hedy Lamarr") < week.index("Give back:")
+    assert week.index("Review the reply for Hedy Lamarr") < week.index("Give back:")
+    assert "Needs your words: fill in the [your reply] blank" in week
     assert "They wrote last, on 4 Oct (50 days ago)." in week  # her unanswered message
     assert str(v.backend.drafts) in week
     assert "Publicly recognise Katherine's latest achievement" in week  # never given: oldest
@@ -149,7 +150,7 @@ def test_the_digest_for_a_known_village(known):
                      "Katherine Johnson", "Lise Meitner", "Rosalind Franklin"]
     attention = village_part.split("Everyone else:")[0]
     assert "Marie Curie          cold     role model" in attention
-    assert "last 2026-01-27 (email from them), 180 days overdue" in attention
+    assert "last 2026-01-27 (email to them), 180 days overdue" in attention
     assert "Let it rest: your last 2 check-ins went unanswered." in attention
     assert "Barbara McClintock" not in attention
     assert "Your check-in of 13 Nov: no reply yet" in village_part  # Barbara
@@ -166,7 +167,7 @@ def test_the_digest_for_a_known_village(known):
     for needle in ("No one yet as sponsor.", "Hedy Lamarr", "Let it rest",
                    "Publicly recognise Katherine", "keeps being declined"):
         assert needle in html_text
-    assert html_text.index("Review the check-in for Hedy") < html_text.index("Needs attention")
+    assert html_text.index("Review the reply for Hedy") < html_text.index("Needs attention")
 
 
 def test_the_text_part_fits_78_columns(known):

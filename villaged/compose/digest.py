@@ -36,16 +36,16 @@ from villaged.compose.templating import render
 from villaged.core.assess import counts, village_map
 from villaged.core.attention import (
     NEEDS_ATTENTION,
-    ReplyOwed,
     by_urgency,
     meetings_ahead,
     open_drafts,
-    replies_owed,
     stale_invitation,
     waiting_on_them,
 )
 from villaged.core.giveback import GiveBack
 from villaged.core.invitations import SERIES_DECLINED
+from villaged.core.notes import latest_log_note
+from villaged.core.replies import ReplyOwed, replies_owed
 from villaged.domain.village import (
     KEY_HEADER,
     DraftRecord,
@@ -93,7 +93,7 @@ COLOURS = {
     Temperature.LAPSED: "#c62828",   # 5.62:1
     Temperature.UNKNOWN: "#616161",  # 6.19:1
 }
-DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation"}
+DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation", "reply": "reply"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ class DraftItem:
     waiting: bool  # written in an earlier week, still in the drafts folder
     homework: str  # the homework line, or ""
     note: str  # the config's notes for the person, or ""
+    logged: str  # the latest `villaged log --note` for them ("2026-10-19: coffee"), or ""
+    needs_words: bool  # a reply acknowledgement: the owner fills in the [your reply] blank
     reply_to: str  # "1 Jul (145 days ago)": they wrote last, then, and got no answer
     meeting: str  # invitation: "Tue 24 Nov, 09:00", or ""
     rhythm: str  # invitation: "every 4 weeks", or ""
@@ -296,8 +298,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
         if stale_invitation(record, data.week, now):
             stale.append(StaleItem(name(record.person), _stale_text(record, tz, today)))
             continue
-        drafts.append(_draft_item(record, person, name(record.person), all_owed.get(record.person),
-                                  data.week, tz, now))
+        draft = _draft_item(record, person, name(record.person), all_owed.get(record.person),
+                            data.week, tz, now)
+        logged = latest_log_note(record.person, data.interactions)
+        if logged is not None:
+            day_text = logged.at.astimezone(tz).date().isoformat()
+            draft = dataclasses.replace(draft, logged=f"{day_text}: {logged.subject.strip()}")
+        drafts.append(draft)
     for item in data.plan:
         if isinstance(item, Skip) and item.guard == SERIES_DECLINED:
             stale.append(StaleItem(name(item.person), item.reason.removeprefix("no invitation: ")))
@@ -312,6 +319,7 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     waiting = {w.person: w for w in waiting_on_them(data.standings, data.ledger,
                                                     village.thresholds.unanswered_checkins)}
     limit = village.thresholds.lapsed_after
+    one_way = {i.person for i in data.plan if isinstance(i, Skip) and i.guard == "one-way"}
     cards = []
     for s in by_urgency(data.standings):
         ratio = None if s.days_since_contact is None else s.days_since_contact / s.cadence_days
@@ -323,6 +331,8 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
             note = f"Let it rest: your last {w.count} check-ins went unanswered"
         elif w is not None and w.since is not None:
             note = f"Your check-in of {day(w.since)}: no reply yet, no need to chase"
+        if s.person.key in one_way:
+            note = "One-way: they have never written back; villaged leaves it to you"
         cards.append(PersonCard(
             name=s.person.name, role=s.person.role.label, temperature=s.temperature.value,
             colour=COLOURS[s.temperature],
@@ -389,7 +399,7 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         meeting = f"{_weekday(start.date())}, {start:%H:%M}"
         notice_text, short = notice(start.date(), today)
     reply_to = ""
-    if owed is not None and record.kind == "checkin":
+    if owed is not None and record.kind in ("checkin", "reply"):
         at = owed.message.at.astimezone(tz).date()
         reply_to = f"{_short_day(at, today)} ({_ago(owed.days(now))})"
     return DraftItem(
@@ -397,6 +407,7 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         written=_weekday(record.created_at.astimezone(tz).date()), waiting=record.week != week,
         homework=_homework(interests),
         note=person.notes if person is not None else "",
+        logged="", needs_words=record.kind == "reply",
         reply_to=reply_to, meeting=meeting, rhythm=rhythm, notice=notice_text,
         short_notice=short,
     )
