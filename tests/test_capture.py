@@ -386,6 +386,7 @@ def test_a_prospect_gets_one_introduction_only_when_asked(dana):
     assert "To: \"Dr. Ruth Okonkwo\" <ruth.okonkwo@hosp.example>" in text or \
            "To: Dr. Ruth Okonkwo <ruth.okonkwo@hosp.example>" in text
     assert "Subject: Introduction from Dana Reyes" in text
+    assert "Dear Dr. Okonkwo," in text  # formal, the honorific never taken for a first name
     assert "My name is Dana Reyes. Your 2024 talk on sepsis handoffs changed how our unit" in text
     assert "perspective on sepsis quality improvement." in text
     assert "20-minute conversation" in text

@@ -148,7 +148,7 @@ def test_the_digest_for_a_known_village(known):
              if line.startswith("- ")]
     assert order == ["Marie Curie", "Hedy Lamarr", "Ada Lovelace", "Barbara McClintock",
                      "Katherine Johnson", "Lise Meitner", "Rosalind Franklin"]
-    attention = village_part.split("Warm and unknown:")[0]
+    attention = village_part.split("Everyone else:")[0]
     assert "Marie Curie          cold     role model" in attention
     assert "last 2026-01-27 (email to them), 180 days overdue" in attention
     assert "Let it rest: your last 2 check-ins went unanswered." in attention
@@ -596,3 +596,20 @@ def test_the_owner_can_override_the_digest_templates(tmp_path: Path):
     assert result.text.splitlines() == [
         "Your village this week: nobody going cold, no drafts to review", "Ada Lovelace"]
     assert "Your village" in result.html  # the shipped HTML template still applies
+
+
+def test_someone_paused_needs_no_attention_until_the_pause_ends(tmp_path: Path):
+    from villaged.core.assess import assess
+
+    wu = person("wu", Role.PEER_MENTOR, name="Chien-Shiung Wu",
+                paused_until=dt.date(2027, 1, 15))
+    v = village([wu, person("kj", Role.ADVOCATE, name="Katherine Johnson")], tmp_path)
+    items = [seen("wu", 200), seen("kj", 200)]
+    data = DigestInput(week="2026-W48", standings=assess(v, items, NOW), plan=[], ledger=[],
+                       interactions=items, snapshots=[], giveback=None, drafts_link="/d")
+    view = digest_view(v, data, NOW)
+    assert [c.name for c in view.attention] == ["Katherine Johnson"]
+    [paused] = view.others
+    assert paused.temperature == "lapsed" and paused.paused == "15 Jan 2027"
+    text = digest_parts(compose_digest(v, data, environment(None), NOW, "k"))[0]
+    assert "paused until 2027-01-15" in section(text, "Your village").split("Everyone else:")[1]

@@ -175,6 +175,8 @@ class PersonCard:
     cadence: int
     bar: int  # percent of the way to "lapsed", 0..100
     waiting: str  # "Your check-in of 13 Nov: no reply yet...", "Let it rest: ...", or ""
+    paused: str  # "15 Jan 2027" while paused (config or `villaged snooze`), else ""
+    paused_iso: str
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ class DigestView:
     empty_roles: tuple[str, ...]
     empty_tip: str  # one tip, for the first empty role
     attention: tuple[PersonCard, ...]  # lapsed, cold, cooling (most urgent first)
-    others: tuple[PersonCard, ...]  # unknown, then warm
+    others: tuple[PersonCard, ...]  # paused, unknown, warm
     trend: Trend | None  # None below TREND_MIN_POINTS weekly points
     snapshot: Mapping[str, int]  # this week's counts: what the trend stores for the week
 
@@ -324,6 +326,8 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     for s in by_urgency(data.standings):
         ratio = None if s.days_since_contact is None else s.days_since_contact / s.cadence_days
         w = waiting.get(s.person.key)
+        until = s.person.paused_until
+        paused = until if until is not None and until >= today else None
         note = ""
         if w is not None and w.rest:
             note = f"Let it rest: your last {w.count} check-ins went unanswered"
@@ -342,9 +346,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
             overdue=s.days_overdue, days_since=s.days_since_contact, cadence=s.cadence_days,
             bar=0 if ratio is None else max(3, min(100, round(ratio / limit * 100))),
             waiting=note,
+            paused=_short_day(paused, today) if paused else "",
+            paused_iso=paused.isoformat() if paused else "",
         ))
-    attention = tuple(c for c in cards if Temperature(c.temperature) in NEEDS_ATTENTION)
-    others = tuple(c for c in cards if Temperature(c.temperature) not in NEEDS_ATTENTION)
+    # someone paused (on sabbatical, snoozed) needs no attention until the pause ends
+    attention = tuple(c for c in cards
+                      if Temperature(c.temperature) in NEEDS_ATTENTION and not c.paused)
+    others = tuple(c for c in cards if c not in attention)
 
     empty = [slot.role for slot in village_map(village) if not slot.filled]
     meetings = tuple(
