@@ -26,8 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 TUESDAY = "2026-11-24T10:00:00-06:00"  # the day after a missed Monday slot
 SLOT = "2026-11-23"
 ENV_DROP = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS",
-            "VILLAGED_CONFIG", "VILLAGED_STATE_DIR", "VILLAGED_TEST_DRAFT_DELAY",
-            "INVOCATION_ID")
+            "VILLAGED_CONFIG", "VILLAGED_STATE_DIR", "INVOCATION_ID")
 
 
 def mentor(n: int) -> tuple[str, str]:
@@ -132,8 +131,12 @@ class Village:
 
     # -- running villaged ----------------------------------------------------------
 
-    def argv(self, now: str | None, *args: str) -> list[str]:
-        argv = [sys.executable, "-m", "villaged", "--config", str(self.config),
+    def argv(self, now: str | None, *args: str, draft_delay: float | None = None) -> list[str]:
+        """villaged's command line; ``draft_delay`` runs it through tests/slow_drafts.py
+        (every draft write waits that long, so a signal can land mid-round)."""
+        launcher = ["villaged"] if draft_delay is None else \
+            ["tests.slow_drafts", str(draft_delay)]
+        argv = [sys.executable, "-m", *launcher, "--config", str(self.config),
                 "--state-dir", str(self.state)]
         if now:
             argv += ["--now", now]
@@ -145,13 +148,14 @@ class Village:
                               timeout=timeout, cwd=REPO, env=clean_env(env))
 
     def start(self, now: str | None, notify: Notify | None = None,
-              env: dict[str, str] | None = None, log_name: str = "daemon.log") -> Daemon:
+              env: dict[str, str] | None = None, log_name: str = "daemon.log",
+              draft_delay: float | None = None) -> Daemon:
         extra = dict(env or {})
         if notify is not None:
             extra["NOTIFY_SOCKET"] = notify.address
         log = self.root / log_name
         return Daemon(subprocess.Popen(
-            self.argv(now, "run"), stdout=subprocess.DEVNULL, stderr=log.open("w"),
+            self.argv(now, "run", draft_delay=draft_delay), stdout=subprocess.DEVNULL, stderr=log.open("w"),
             cwd=REPO, env=clean_env(extra)), log)
 
 

@@ -407,3 +407,17 @@ def test_an_intro_without_a_why_is_flagged_and_answered_prospects_can_join(dana)
     joined = run_dana(dana, "prospect", "join", "wei")
     assert joined.returncode == 0 and "now part of your village as coach" in joined.stdout
     assert "prospect" not in dana.read_text().split('name = "Wei Chen"')[1]
+
+
+def test_the_digest_points_an_empty_role_at_its_prospect(dana):
+    from tests.test_cli import villaged
+
+    run_dana(dana, "prospect", "add", "Dr. Ruth Okonkwo", "ruth@hosp.example", "--role", "sponsor")
+    out = villaged("--config", str(dana), "--state-dir", str(dana.parent / "state"),
+                   "--now", "2026-11-23T08:00:00-06:00", "digest", "--stdout", "--no-sync",
+                   cwd=dana.parent)
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "No one yet as sponsor" in text
+    assert "You noted Dr. Ruth Okonkwo as a prospective sponsor: `villaged draft --intro " \
+           "dr-ruth-okonkwo` drafts an introduction" in text

@@ -76,6 +76,7 @@ def test_status_table_and_village_map(village_dir):
 
 
 def test_plan_is_a_dry_run_with_a_reason_for_everyone(village_dir):
+    run_in(village_dir, "sync")
     out = run_in(village_dir, "plan", "--json")
     assert out.returncode == 0, out.stderr
     items = json.loads(out.stdout)

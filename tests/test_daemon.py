@@ -114,7 +114,7 @@ def test_sigterm_in_the_middle_of_a_drafting_round(tmp_path, notify):
     people = 8
     village = Village(tmp_path / "v", people=people)
     # test-only hook: every draft write waits 0.4 s, so the round takes ~3 s
-    daemon = village.start(TUESDAY, notify, env={"VILLAGED_TEST_DRAFT_DELAY": "0.4"})
+    daemon = village.start(TUESDAY, notify, draft_delay=0.4)
     try:
         wait_for(lambda: len(village.draft_keys()) >= 2, 15, "two drafts", lambda: daemon.log)
         code, took = daemon.stop(signal.SIGTERM)
@@ -185,7 +185,7 @@ def test_sighup_reloads_a_valid_config_and_keeps_the_old_one_when_invalid(tmp_pa
 def test_a_kill_9_mid_round_does_not_lose_the_slot(tmp_path, notify):
     people = 5
     village = Village(tmp_path / "v", people=people)
-    daemon = village.start(TUESDAY, notify, env={"VILLAGED_TEST_DRAFT_DELAY": "0.3"})
+    daemon = village.start(TUESDAY, notify, draft_delay=0.3)
     try:
         wait_for(lambda: len(village.draft_keys()) >= 1, 15, "a draft", lambda: daemon.log)
         code, _ = daemon.stop(signal.SIGKILL)

@@ -139,7 +139,9 @@ def test_the_digest_for_a_known_village(known):
     village_part = section(text, "Your village")
     # the empty role: one line, one tip, not a box per role
     assert village_part.count("No one yet as sponsor.") == 1
-    assert "Tip: a sponsor is someone with influence" in village_part
+    tip = " ".join(village_part.split())  # the text part wraps at 78 columns
+    assert "A sponsor is someone with influence" in tip
+    assert "`villaged prospect add NAME EMAIL --role sponsor` records someone to approach" in tip
     # people by urgency: lapsed and cold first, then cooling, unknown, warm
     order = [line[2:].split("  ")[0] for line in village_part.splitlines()
              if line.startswith("- ")]

@@ -156,7 +156,7 @@ def test_a_revoked_grant_gives_one_actionable_message(server, setup):
 def test_tokens_never_reach_the_log(server, setup):
     (setup.state / "google-token.json").write_text(token_json(server, token=None))
     server.add_message(raw_message("ada@analytical.example", OWNER, "hi", NOW), internal_date=NOW)
-    result = villaged(setup, "-vv", "plan")
+    result = villaged(setup, "-vv", "sync")
     assert result.returncode == 0, result.stderr
     assert "DEBUG" in result.stderr  # the log was on
     assert "ya29." not in result.stderr and "1//" not in result.stderr
@@ -246,7 +246,7 @@ def test_villaged_auth_runs_the_loopback_flow_and_stores_the_grant(server, setup
     assert "stored the grant" in result.stdout and OWNER in result.stdout
     # the grant works
     server.add_message(raw_message("ada@analytical.example", OWNER, "hi", NOW), internal_date=NOW)
-    assert villaged(setup, "plan").returncode == 0
+    assert villaged(setup, "sync").returncode == 0
 
 
 def test_villaged_auth_refuses_a_partial_grant(server, setup, tmp_path):

@@ -116,6 +116,36 @@ class Store:
     def in_dir(cls, state_dir: Path) -> Store:
         return cls(state_dir / DB_NAME)
 
+    @classmethod
+    def read_only(cls, path: Path) -> Store:
+        """Open an existing database for reading only (dry runs): no migration, no
+        chmod, no write; SQLite itself refuses any write through this connection."""
+        store = cls.__new__(cls)
+        store.path = path
+        # A WAL database read through mode=ro needs its -wal and -shm files, and
+        # SQLite creates them when they are missing (and cannot remove them after).
+        # They are missing only when no connection has the database open, so then
+        # nothing can change under us and it is read as immutable: no file is made.
+        wal = path.with_name(path.name + "-wal").exists()
+        mode = "mode=ro" if wal else "mode=ro&immutable=1"
+        try:
+            store.db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True,
+                                       isolation_level=None, timeout=30)
+            store.db.execute("PRAGMA query_only = 1")
+            version = store.db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise VillagedError(f"the state database {path} cannot be read: {exc}",
+                                fix="run `villaged doctor` to see what is wrong with it") from exc
+        if version != len(MIGRATIONS):
+            store.close()
+            newer = version > len(MIGRATIONS)
+            raise VillagedError(
+                f"the state database {path} was written by "
+                f"{'a newer' if newer else 'an older'} villaged (schema {version})",
+                fix="upgrade villaged" if newer else
+                "run `villaged sync` once (it upgrades the database), then try again")
+        return store
+
     def close(self) -> None:
         self.db.close()
 
@@ -190,6 +220,11 @@ class Store:
     def cursor(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT value FROM cursors WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def last_synced(self) -> dt.datetime | None:
+        """When a source last stored a sync (None before the first)."""
+        row = self.db.execute("SELECT max(updated_at) FROM cursors").fetchone()
+        return parse_iso(row[0]) if row and row[0] else None
 
     def clear_source(self, source: str) -> None:
         self.apply_sync(source, (), None, replace_source=True)

@@ -7,6 +7,9 @@ something an earlier check could not provide returns nothing, so one root
 cause is reported once. Each backend brings its own checks through the
 registry (``BackendPlugin.doctor``).
 
+Doctor is a dry run: it opens the state database read-only, plans without
+syncing, and writes nothing (not the store, the drafts folder or an API).
+
 Exit status: 0 when there is no problem, 1 otherwise.
 """
 
@@ -18,7 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from villaged.domain.errors import VillagedError
+from villaged.domain.errors import Problem, VillagedError
 from villaged.domain.village import Skip, Village
 from villaged.ports.doctor import BackendCheckup, Finding, Level
 from villaged.store import DB_NAME, Store
@@ -64,7 +67,7 @@ def check_state(c: Checkup) -> list[Finding]:
         return [Finding("state", INFO, f"no state database yet at {path}; the first "
                         "`villaged sync` or `villaged run` creates it")]
     try:
-        c.store = c.stack.enter_context(Store(path))
+        c.store = c.stack.enter_context(Store.read_only(path))  # doctor writes nothing
         verdict = c.store.integrity()
     except VillagedError as exc:
         c.store = None
@@ -142,20 +145,16 @@ def check_jobs(c: Checkup) -> list[Finding]:
 
 
 def check_blocked(c: Checkup) -> list[Finding]:
-    """Who the plan leaves alone because of a guard, and why (no sync, no drafts)."""
+    """Who the plan leaves alone because of a guard, and why (a dry run: writes nothing)."""
     if c.village is None or c.store is None:
         return []
     from villaged.backends.registry import open_backend
-    from villaged.service.round import run_round
+    from villaged.service.round import preview
 
     try:
-        result = run_round(c.village, c.store, open_backend(c.village, c.state_dir), c.now,
-                           sync=False, draft=False)
-    except VillagedError as exc:
+        result = preview(c.village, c.store, open_backend(c.village, c.state_dir), c.now)
+    except Problem as exc:
         return [Finding("plan", PROBLEM, f"cannot plan: {exc.message}", exc.fix or "")]
-    except Exception as exc:  # noqa: BLE001 - e.g. the network is down
-        return [Finding("plan", PROBLEM, f"cannot plan: {type(exc).__name__}: {exc}",
-                        "fix the problems above, then run `villaged doctor` again")]
     names = {p.key: p.name for p in c.village.people}
     skips = [i for i in result.plan if isinstance(i, Skip)]
     blocked = [s for s in skips if s.guard not in NOT_BLOCKING]

@@ -117,3 +117,13 @@ def sync_text(report: SyncReport) -> str:
             line += f"; skipped {sum(source.skipped.values())} ({why})"
         lines.append(line)
     return "\n".join(lines) or "no sources configured"
+
+
+def planned_from(village: Village, synced_at: dt.datetime | None) -> str:
+    """The dry run's note on the data it planned from."""
+    if synced_at is None:
+        return ("planned from nothing synced yet: run `villaged sync` first "
+                "(a plan changes nothing, so it never syncs)")
+    when = synced_at.astimezone(village.owner.timezone)
+    return (f"planned from what the last sync stored ({when:%Y-%m-%d %H:%M %Z}); run "
+            "`villaged sync` first for the newest mail (a plan changes nothing, so it never syncs)")

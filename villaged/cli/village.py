@@ -106,15 +106,30 @@ def status(c: Context, as_json: bool) -> None:
     click.echo("\n" + service)
 
 
-def _round(c: Context, draft: bool) -> Any:
+def _draft_round(c: Context) -> Any:
     from villaged.backends.registry import open_backend
     from villaged.service.round import run_round
 
     village = c.village()
     with c.store() as store:
         result = run_round(village, store, open_backend(village, c.state_dir), c.now,
-                           draft=draft, progress=progress_bar("scanning"))
+                           draft=True, progress=progress_bar("scanning"))
     return village, result
+
+
+def _preview(c: Context) -> Any:
+    """The dry run: plan from what is stored, through a read-only store (or none yet)."""
+    from villaged.backends.registry import open_backend
+    from villaged.service.round import preview
+    from villaged.store import DB_NAME, Store
+
+    village = c.village()
+    path = c.state_dir / DB_NAME
+    io = open_backend(village, c.state_dir)
+    if not path.exists():
+        return village, preview(village, None, io, c.now)
+    with Store.read_only(path) as store:
+        return village, preview(village, store, io, c.now)
 
 
 @click.command()
@@ -122,12 +137,16 @@ def _round(c: Context, draft: bool) -> Any:
 @pass_context
 @friendly
 def plan(c: Context, as_json: bool) -> None:
-    """Dry run: what would be drafted this week, and why not for everyone else."""
-    village, result = _round(c, draft=False)
+    """Dry run: what would be drafted this week, and why not for everyone else.
+
+    It plans from what the last sync stored and changes nothing (run `villaged
+    sync` first for the newest mail)."""
+    village, result = _preview(c)
     if as_json:
         click.echo(json.dumps([render.plan_json(i) for i in result.plan], indent=2))
     else:
         click.echo(render.plan_text(village, result.plan))
+        click.echo("\n" + render.planned_from(village, result.synced_at))
 
 
 @click.command()
@@ -141,7 +160,7 @@ def draft(c: Context, intro: str | None, again: bool) -> None:
     if intro:
         _draft_intro(c, intro, again)
         return
-    village, result = _round(c, draft=True)
+    village, result = _draft_round(c)
     click.echo(render.plan_text(village, result.plan))
     if result.written:
         click.echo(f"\n{len(result.written)} draft(s) written to "

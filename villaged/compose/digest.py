@@ -360,7 +360,7 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
                                                     give.text, give.reason),
         meetings=meetings,
         empty_roles=tuple(r.label for r in empty),
-        empty_tip=f"a {empty[0].label} is {ROLE_HINTS[empty[0]]}" if empty else "",
+        empty_tip=empty_role_tip(village, empty[0]) if empty else "",
         attention=attention,
         others=others,
         trend=_trend(data.week, data.snapshots, snapshot),
@@ -410,6 +410,17 @@ def _stale_text(record: DraftRecord, tz: dt.tzinfo, today: dt.date) -> str:
         return (f"{text} proposes {_weekday(slot.astimezone(tz).date())}, which has passed: "
                 "delete it and villaged proposes a fresh date next week")
     return f"{text} is still unsent: send it, or delete it"
+
+
+def empty_role_tip(village: Village, role: Role) -> str:
+    """What to do about the first empty role: approach a prospect, or record one."""
+    prospects = [p for p in village.people if p.prospect and p.role is role]
+    if prospects:
+        who = prospects[0]
+        return (f"You noted {who.name} as a prospective {role.label}: "
+                f"`villaged draft --intro {who.key}` drafts an introduction when you are ready")
+    return (f"A {role.label} is {ROLE_HINTS[role]}; `villaged prospect add NAME EMAIL --role "
+            f"{role.value}` records someone to approach")
 
 
 def _preheader(drafts: Sequence[DraftItem], replies: Sequence[ReplyItem],

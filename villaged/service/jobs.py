@@ -47,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -73,10 +72,6 @@ PARKED_KEY = "parked"
 LAST_ROUND_KEY = "last-round"
 LAST_SYNC_KEY = "last-sync"
 DAEMON_KEY = "daemon"
-
-# Test-only: seconds to wait before each draft is written, so a test can
-# deliver SIGTERM in the middle of a drafting round. Never set it otherwise.
-TEST_DRAFT_DELAY_ENV = "VILLAGED_TEST_DRAFT_DELAY"
 
 class StopRequested(BaseException):
     """Raised at a safe point when the service was asked to stop.
@@ -220,40 +215,6 @@ class Backoff:
         return self.not_before is None or now >= self.not_before
 
 
-# -- the digest, through an adapter until issue 4 lands ---------------------------
-
-def open_service_backend(village: Village, state_dir: Path) -> BackendIO:
-    io = open_backend(village, state_dir)
-    delay = os.environ.get(TEST_DRAFT_DELAY_ENV)
-    if delay:
-        return _SlowDrafts(io, float(delay))
-    return io
-
-
-class _SlowDrafts:
-    """Test-only: the backend, with every draft write delayed (see TEST_DRAFT_DELAY_ENV)."""
-
-    def __init__(self, io: BackendIO, delay: float) -> None:
-        self._io, self._delay = io, delay
-
-    @property
-    def outbox(self) -> Any:
-        outbox, delay = self._io.outbox, self._delay
-
-        class Slow:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(outbox, name)
-
-            def put(self, *args: Any, **kwargs: Any) -> str:
-                time.sleep(delay)
-                return outbox.put(*args, **kwargs)
-
-        return Slow()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._io, name)
-
-
 # -- the service -----------------------------------------------------------------------
 
 @dataclass
@@ -313,7 +274,7 @@ class Service:
     @property
     def io(self) -> BackendIO:
         if self._io is None:
-            self._io = open_service_backend(self.village, self.state_dir)
+            self._io = open_backend(self.village, self.state_dir)
         return self._io
 
     # -- what is due --------------------------------------------------------------

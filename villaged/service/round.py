@@ -1,6 +1,19 @@
-"""The one round: sync → reconcile → assess → plan → compose → deliver → record.
+"""The one round, in three steps: observe → decide → act.
 
-`villaged draft`, `run --once`, the daemon and `demo` all call run_round.
+* observe (I/O): sync the sources into the store, bring the drafts ledger in
+  line with the drafts folder (reconcile), read what the plan needs (the
+  interactions, the ledger, busy times);
+* decide (pure): assess and plan, from the observation and ``now``;
+* act (I/O): compose each planned draft, deliver it into the drafts folder
+  and record it in the ledger.
+
+``run_round`` is the one composition of the three: `villaged draft`,
+`run --once`, the daemon and `demo` all call it. A dry run (``preview``:
+`villaged plan`, `villaged doctor`) *looks* instead of observing: it reads the
+store as it is (no sync: the plan is made from what the last sync stored, and
+says when that was), reads the drafts folder and reconciles the ledger in
+memory, then decides. It writes nothing: not the store, not the drafts folder,
+not an API that writes.
 """
 
 from __future__ import annotations
@@ -8,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from villaged.compose.checkin import compose_checkin
 from villaged.compose.invite import compose_invite
@@ -18,8 +32,17 @@ from villaged.core.invitations import busy_window
 from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
-from villaged.domain.village import Action, DraftRecord, DraftState, PlanItem, Standing, Village
-from villaged.ports.backend import BackendIO
+from villaged.domain.village import (
+    OPEN_DRAFT_STATES,
+    Action,
+    DraftRecord,
+    DraftState,
+    Interaction,
+    PlanItem,
+    Standing,
+    Village,
+)
+from villaged.ports.backend import BackendIO, Interval
 from villaged.ports.outbox import reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
 from villaged.service.sync import SyncReport, sync_all
@@ -38,7 +61,29 @@ class RoundResult:
     written: list[tuple[Action, str]] = field(default_factory=list)
     reconciled: list[tuple[str, DraftState]] = field(default_factory=list)
     interrupted: bool = False
+    synced_at: dt.datetime | None = None  # a preview: when the data it planned from was synced
 
+
+@dataclass(frozen=True)
+class Observation:
+    """What the decision needs, as observed (or, for a dry run, looked at)."""
+
+    interactions: list[Interaction]
+    ledger: list[DraftRecord]
+    busy: list[Interval]
+    sync: SyncReport | None = None
+    reconciled: list[tuple[str, DraftState]] = field(default_factory=list)
+    synced_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    week: str
+    standings: list[Standing]
+    plan: list[PlanItem]
+
+
+# -- observe ----------------------------------------------------------------------------
 
 def sync_sources(village: Village, store: Store, io: BackendIO, now: dt.datetime,
                  progress: Progress = no_progress) -> SyncReport:
@@ -49,7 +94,7 @@ def sync_sources(village: Village, store: Store, io: BackendIO, now: dt.datetime
 
 def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime) -> list[tuple[str, DraftState]]:
     """Bring open ledger rows in line with what is really in the drafts folder."""
-    open_rows = [r for r in store.ledger() if r.state.value in ("creating", "created", "pending")]
+    open_rows = [r for r in store.ledger() if r.state in OPEN_DRAFT_STATES]
     if not open_rows:
         return []
     changes = reconcile(open_rows, io.outbox.existing(), store.interactions())
@@ -63,6 +108,73 @@ def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime) -> list[tupl
     return done
 
 
+def busy_times(village: Village, io: BackendIO, now: dt.datetime) -> list[Interval]:
+    """The owner's busy times, read only when someone has an agreement (an
+    invitation needs a slot)."""
+    if not any(p.agreement for p in village.people):
+        return []
+    return io.busy(*busy_window(village, now))
+
+
+def observe(village: Village, store: Store, io: BackendIO, now: dt.datetime, *,
+            sync: bool = True, progress: Progress = no_progress) -> Observation:
+    """Sync (when asked) and reconcile: the writing half of looking."""
+    report = sync_sources(village, store, io, now, progress) if sync else None
+    reconciled = reconcile_ledger(store, io, now)
+    return Observation(interactions=store.interactions(), ledger=store.ledger(),
+                       busy=busy_times(village, io, now), sync=report, reconciled=reconciled)
+
+
+def look(village: Village, store: Store | None, io: BackendIO, now: dt.datetime) -> Observation:
+    """What ``observe`` would see, without writing anything: no sync (the stored
+    interactions are used as they are), the ledger reconciled in memory.
+    ``store`` is None when there is no state database yet."""
+    interactions = store.interactions() if store is not None else []
+    ledger = store.ledger() if store is not None else []
+    if any(r.state in OPEN_DRAFT_STATES for r in ledger):
+        ledger = reconciled_in_memory(ledger, io.outbox.existing(), interactions, now)
+    return Observation(interactions=interactions, ledger=ledger, busy=busy_times(village, io, now),
+                       synced_at=store.last_synced() if store is not None else None)
+
+
+def reconciled_in_memory(ledger: Sequence[DraftRecord], present: dict[str, str],
+                         interactions: Sequence[Interaction],
+                         now: dt.datetime) -> list[DraftRecord]:
+    """The ledger as ``reconcile_ledger`` would leave it (pure)."""
+    changes = {row.key: (state, draft_id)
+               for row, state, draft_id in reconcile(ledger, present, interactions)}
+    result = []
+    for row in ledger:
+        if row.key not in changes:
+            result.append(row)
+            continue
+        state, draft_id = changes[row.key]
+        if row.state is DraftState.CREATING and draft_id is None:
+            continue
+        result.append(replace(row, state=state, draft_id=draft_id or row.draft_id,
+                              updated_at=now))
+    return result
+
+
+# -- decide -----------------------------------------------------------------------------
+
+def decide(village: Village, seen: Observation, now: dt.datetime) -> Decision:
+    """Assess and plan (pure)."""
+    week = iso_week(now, village)
+    standings = assess(village, seen.interactions, now)
+    items = plan(village, standings, seen.interactions, seen.ledger, seen.busy, now, week)
+    return Decision(week=week, standings=standings, plan=items)
+
+
+# -- act --------------------------------------------------------------------------------
+
+def act(village: Village, store: Store, io: BackendIO, decided: Decision, result: RoundResult,
+        now: dt.datetime, *, draft: bool, stop: threading.Event | None = None) -> None:
+    """With ``draft``, compose, write and record each planned draft."""
+    if draft:
+        result.interrupted = not write_drafts(village, store, io, result, now, stop)
+
+
 def run_round(
     village: Village,
     store: Store,
@@ -74,21 +186,25 @@ def run_round(
     progress: Progress = no_progress,
     stop: threading.Event | None = None,
 ) -> RoundResult:
-    """Run one round. With ``draft`` False it only plans (a dry run)."""
+    """Run one round: observe, decide, act (drafts only with ``draft``)."""
     village = with_snoozes(village, store.snoozes())
-    result = RoundResult(week=iso_week(now, village), drafts_link=io.outbox.drafts_link)
-    if sync:
-        result.sync = sync_sources(village, store, io, now, progress)
-    result.reconciled = reconcile_ledger(store, io, now)
-    interactions = store.interactions()
-    result.standings = assess(village, interactions, now)
-    # busy times only matter when someone has an agreement (an invitation needs a slot)
-    busy = io.busy(*busy_window(village, now)) if any(p.agreement for p in village.people) else []
-    result.plan = plan(village, result.standings, interactions, store.ledger(), busy, now,
-                       result.week)
-    if draft:
-        result.interrupted = not write_drafts(village, store, io, result, now, stop)
+    seen = observe(village, store, io, now, sync=sync, progress=progress)
+    decided = decide(village, seen, now)
+    result = RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
+                         standings=decided.standings, plan=decided.plan, sync=seen.sync,
+                         reconciled=seen.reconciled)
+    act(village, store, io, decided, result, now, draft=draft, stop=stop)
     return result
+
+
+def preview(village: Village, store: Store | None, io: BackendIO, now: dt.datetime) -> RoundResult:
+    """A dry run of the round: look, decide, and no act. Writes nothing."""
+    if store is not None:
+        village = with_snoozes(village, store.snoozes())
+    seen = look(village, store, io, now)
+    decided = decide(village, seen, now)
+    return RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
+                       standings=decided.standings, plan=decided.plan, synced_at=seen.synced_at)
 
 
 def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundResult,

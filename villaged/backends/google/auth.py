@@ -330,9 +330,8 @@ def check_auth(village: Village, backend: GoogleBackend, state_dir: Path,
     if not remote:
         return status
     try:
-        refresh(credentials)
+        refresh(credentials)  # kept in memory only: doctor writes nothing
         status.valid = True
-        saver(store)(credentials)
         scopes = granted_scopes(credentials, tokeninfo_uri(backend, credentials.token_uri))
     except AuthError as exc:
         status.valid = False
