@@ -289,11 +289,12 @@ def main() -> None:
         results["new_100"] = run_child({**base, "state": state, "phase": "round"}, proxy)
         stderr(f"  {results['new_100']}")
         search = results["initial_search"]
-        naive = results.get("naive", {"imap_bytes_received": 0})
+        naive = results.get("naive")
         results["summary"] = {
             "initial_seconds": search["seconds"],
             "initial_bytes_vs_naive": round(search["imap_bytes_received"]
-                                            / max(naive["imap_bytes_received"], 1), 4),
+                                            / max(naive["imap_bytes_received"], 1), 4)
+            if naive else None,
             "no_change_round_trips": results["no_change"]["imap_commands"]
             + results["no_change"]["caldav_requests"],
             "new_100_round_trips": results["new_100"]["imap_commands"]
