@@ -34,7 +34,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from villaged.backends.microsoft.api import GraphClient
+from villaged.backends.microsoft.api import GraphClient, GraphError
 from villaged.domain.errors import TransientError
 from villaged.domain.village import KEY_HEADER
 
@@ -122,6 +122,21 @@ class OutlookDrafts:
         self._snapshot = dict(found)
         self._snapshot_at = self._clock()
         return found
+
+    def withdraw(self, key: str) -> None:
+        """Delete villaged's draft with this key from Drafts (a stale invitation being replaced);
+        nothing when it is gone already."""
+        draft_id = self.existing().get(key)
+        if draft_id is None:
+            return
+        try:
+            self.client.request("DELETE", f"/me/messages/{quote(draft_id, safe='')}",
+                                what="withdrawing a draft")
+        except GraphError as exc:
+            if exc.status != 404:  # already gone: that is what we wanted
+                raise
+        self._snapshot.pop(key, None)
+        self._unmarked.pop(key, None)
 
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         """Create the draft unless one with this key exists; return its id. ``thread`` is not
