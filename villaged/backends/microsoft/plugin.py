@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from villaged.backends.microsoft.settings import KEYS, read_microsoft
+from villaged.backends.microsoft.settings import MicrosoftSettings, read_microsoft
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.doctor import BackendCheckup, Finding
@@ -26,9 +26,9 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
 
 PLUGIN = BackendPlugin(
     kind="microsoft",
-    keys=("microsoft",),
     read=read_microsoft,
     open=_open,
     doctor=_doctor,
-    sections={"[backend.microsoft]": KEYS},
+    tables={"microsoft": MicrosoftSettings},
+    example='"microsoft": Outlook mail and calendar (Microsoft 365)',
 )

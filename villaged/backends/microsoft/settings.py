@@ -1,14 +1,7 @@
-"""``[backend.microsoft]``: the owner's app registration, tenant, token store, folders, calendars.
+"""Settings of ``[backend] kind = "microsoft"``: Outlook mail and calendar, in ``[backend.microsoft]``.
 
-| key | default | what |
-|---|---|---|
-| client_id | (required) | the Application (client) ID of the owner's own app registration (public client) |
-| tenant | "organizations" | a tenant id or domain, "organizations", "common" or "consumers" |
-| token_store | "keyring" | "keyring", "file" or "systemd-credential", as for Google |
-| folders | [] | mail folders read beside Inbox and Sent Items (well-known names or folder ids) |
-| calendars | ["calendar"] | "calendar" (the default calendar) and/or calendar ids |
-| graph_endpoint | https://graph.microsoft.com/v1.0 | for tests: a compatible server |
-| authority | https://login.microsoftonline.com | for tests: a compatible identity endpoint |
+Each key is declared once, on ``MicrosoftSettings``; the reader, the allowed keys and
+the example config are derived from it.
 """
 
 from __future__ import annotations
@@ -16,25 +9,43 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from villaged.domain.setting import setting
+from villaged.schema import declared
 from villaged.schema.typed_table import TypedTable
 
 GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
 AUTHORITY = "https://login.microsoftonline.com"
 TOKEN_STORES = ("keyring", "file", "systemd-credential")
 BASE_FOLDERS = ("inbox", "sentitems")
-KEYS = ("client_id", "tenant", "token_store", "folders", "calendars", "graph_endpoint", "authority")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
 class MicrosoftSettings:
-    client_id: str
-    tenant: str = "organizations"
-    token_store: str = "keyring"
-    folders: tuple[str, ...] = ()
-    calendars: tuple[str, ...] = ("calendar",)
-    graph_endpoint: str = GRAPH_ENDPOINT
-    authority: str = AUTHORITY
+    """[backend.microsoft]: Outlook mail and calendar through Microsoft Graph.
+
+    With kind = "microsoft", villaged reads the mail and calendar of a Microsoft
+    365 work or school account through Microsoft Graph and writes drafts into
+    Outlook. Register your own app first (the README's Microsoft 365 section
+    shows how), then uncomment this table:
+    """
+
+    client_id: str = setting(
+        required=True, nonempty=True, example='"00000000-0000-0000-0000-000000000000"',
+        doc="The Application (client) ID of your own app registration (a public client).")
+    tenant: str = setting("organizations", nonempty=True,
+                          doc='A tenant id or domain, "organizations", "common" or "consumers".')
+    token_store: str = setting(
+        "keyring", choices=TOKEN_STORES,
+        doc='Where the grant is kept: "keyring", "file" or "systemd-credential".')
+    folders: tuple[str, ...] = setting(
+        (), example='["archive"]',
+        doc="Mail folders read beside Inbox and Sent Items (well-known names or folder ids).")
+    calendars: tuple[str, ...] = setting(
+        ("calendar",), nonempty=True, doc='"calendar" (your default calendar) and/or calendar ids.')
+    graph_endpoint: str = setting(GRAPH_ENDPOINT, kind="url",
+                                  doc="For testing against another server (https URLs):")
+    authority: str = setting(AUTHORITY, kind="url")
 
     kind: str = "microsoft"
 
@@ -61,13 +72,9 @@ def read_microsoft(backend: TypedTable, chosen: bool) -> MicrosoftSettings | Non
     )
     if t is None:
         return None
-    t.check_keys(KEYS)
-    client_id = t.text(
-        "client_id",
-        required=chosen,
-        nonempty=chosen,
-        example='client_id = "<Application (client) ID of your app registration>"',
-    )
+    t.check_keys(declared.allowed(MicrosoftSettings))
+    values = declared.read_values(MicrosoftSettings, t, required=chosen)
+    client_id = values.get("client_id", "")
     if chosen and not _GUID.fullmatch(client_id):
         t.fail(
             "client_id",
@@ -75,30 +82,16 @@ def read_microsoft(backend: TypedTable, chosen: bool) -> MicrosoftSettings | Non
             fix="copy the GUID from Entra admin center → App registrations → villaged → Overview "
             "(the README's Microsoft 365 section shows how)",
         )
-    tenant = t.text("tenant", default="organizations", nonempty=True, example='tenant = "organizations"')
-    if not re.fullmatch(r"[A-Za-z0-9.-]+", tenant):
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", values["tenant"]):
         t.fail(
             "tenant",
-            f'"{tenant}" is not a tenant',
+            f'"{values["tenant"]}" is not a tenant',
             fix='write a tenant id or domain, or "organizations", "common" or "consumers"',
         )
-    default = MicrosoftSettings(client_id="")
-    values = {}
     for key in ("graph_endpoint", "authority"):
-        url = t.url(key, example=f'{key} = "{getattr(default, key)}"')
-        if url is not None:
-            if not url.startswith("https://"):
-                t.fail(key, f'"{url}" is not an https:// URL', fix=f"remove {key} to use Microsoft's own")
-            values[key] = url.rstrip("/")
-    return MicrosoftSettings(
-        client_id=client_id,
-        tenant=tenant,
-        token_store=t.choice(
-            "token_store", TOKEN_STORES, default.token_store, example='token_store = "file"'
-        ),
-        folders=t.strings("folders", (), example='folders = ["archive"]'),
-        calendars=t.strings(
-            "calendars", default.calendars, nonempty=True, example='calendars = ["calendar"]'
-        ),
-        **values,
-    )
+        if key in t.data:
+            if not values[key].startswith("https://"):
+                t.fail(key, f'"{values[key]}" is not an https:// URL',
+                       fix=f"remove {key} to use Microsoft's own")
+            values[key] = values[key].rstrip("/")
+    return MicrosoftSettings(**{"client_id": client_id, **values})
