@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -82,26 +83,33 @@ def _unfold(value: bytes) -> bytes:
 
 def first_header(block: bytes, name: bytes) -> bytes | None:
     """The unfolded value of the first ``name`` header (lower case) of an LF header
-    block, exactly as split_headers finds it, without splitting the rest: the
-    candidates are found by their first letter in either case (few headers share it)."""
-    size = len(name)
-    if block[:size].lower() == name:
-        value = _value_at(block, size)
-        if value is not None:
-            return value
-    lower, upper = b"\n" + name[:1], b"\n" + name[:1].upper()
-    a, b = block.find(lower), block.find(upper)
-    while a >= 0 or b >= 0:
-        at = a if b < 0 or 0 <= a < b else b
-        if block[at + 1:at + 1 + size].lower() == name:
-            value = _value_at(block, at + 1 + size)
+    block, exactly as split_headers finds it, without splitting the rest (one
+    regex scan for a line starting with the name and a colon)."""
+    pattern = _NAMED.get(name)
+    if pattern is None:
+        pattern = _NAMED[name] = re.compile(rb"\n" + re.escape(name) + rb"[ \t]*:", re.IGNORECASE)
+    found = pattern.search(b"\n" + block)
+    return None if found is None else _value_at(block, found.start() + len(name))
+
+
+_NAMED: dict[bytes, re.Pattern[bytes]] = {}
+
+
+_RECIPIENT_HEADERS = re.compile(rb"\n(to|cc|bcc)[ \t]*:", re.IGNORECASE)
+
+
+def first_headers(block: bytes, names: re.Pattern[bytes]) -> dict[bytes, bytes]:
+    """``{name: first_header(block, name)}`` for the names ``names`` finds (a regex
+    like ``_RECIPIENT_HEADERS``: a line start, the name as group 1, then the
+    colon), in one scan; names without a header are left out."""
+    found: dict[bytes, bytes] = {}
+    for match in names.finditer(b"\n" + block):
+        name = match.group(1).lower()
+        if name not in found:
+            value = _value_at(block, match.end(1) - 1)
             if value is not None:
-                return value
-        if at == a:
-            a = block.find(lower, a + 1)
-        else:
-            b = block.find(upper, b + 1)
-    return None
+                found[name] = value
+    return found
 
 
 def _value_at(block: bytes, j: int) -> bytes | None:
@@ -127,10 +135,14 @@ class _SenderVerdicts:
     def __init__(self) -> None:
         self.matcher: Matcher | None = None
         self.known: dict[bytes, int] = {}
+        self.keys: re.Pattern[bytes] | None = None
+
+    def use(self, matcher: Matcher) -> None:
+        if matcher is not self.matcher or len(self.known) > self.LIMIT:
+            self.matcher, self.known, self.keys = matcher, {}, _person_keys(matcher)
 
     def verdict(self, value: bytes | None, matcher: Matcher) -> int:
-        if matcher is not self.matcher or len(self.known) > self.LIMIT:
-            self.matcher, self.known = matcher, {}
+        self.use(matcher)
         key = value or b""
         found = self.known.get(key)
         if found is None:
@@ -164,10 +176,88 @@ def concerns_village(block: bytes, matcher: Matcher) -> bool:
         return False
     if verdict != _SenderVerdicts.OWNER:
         return True
-    recipients = (parse_addresses(first_header(block, b"to"))
-                  + parse_addresses(first_header(block, b"cc"))
-                  + parse_addresses(first_header(block, b"bcc")))
+    found = first_headers(block, _RECIPIENT_HEADERS)
+    to, cc, bcc = found.get(b"to"), found.get(b"cc"), found.get(b"bcc")
+    if not might_name_person((to, cc, bcc), _VERDICTS.keys):
+        return False
+    recipients = parse_addresses(to) + parse_addresses(cc) + parse_addresses(bcc)
     return any(matcher.person_of(a) is not None for a in recipients)
+
+
+# -- a cheap, exact "no" for "does this address list name a person?" ------------
+
+_KELVIN = "\u212a".encode()  # the only non-ASCII character str.lower() turns into ASCII ("k")
+_NOT_IN_KEY = b" \t\r\n."
+_PLAIN_KEY = re.compile(r"[a-z0-9!#$%&'*/=?^_`{|}~-]+")
+
+
+def _person_keys(matcher: Matcher) -> re.Pattern[bytes] | None:
+    """One regex for the local parts of every person's address, dots removed;
+    None when some local part is unusual, or for an ``AnyoneMatcher`` (every
+    address is a person): then ``might_name_person`` always says yes."""
+    if isinstance(matcher, AnyoneMatcher):
+        return None
+    keys = set()
+    for address in matcher.people:
+        local, at, _ = address.rpartition("@")
+        if not at:
+            continue  # parse_addresses only gives addresses with an "@"
+        key = local.replace(".", "")
+        if not _PLAIN_KEY.fullmatch(key):
+            return None
+        keys.add(key.encode())
+    if not keys:
+        return re.compile(rb"(?!)")  # nobody to find
+    return re.compile(b"(?:" + b"|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+                      + rb")[+@]")
+
+
+def might_name_person(values: tuple[bytes | None, ...], keys: re.Pattern[bytes] | None) -> bool:
+    """False only when no address ``parse_addresses`` can find in these header
+    values normalises to a person's address.
+
+    Why a substring test is enough: an address's local part, as either parser
+    gives it, is made of the raw characters of the value in order, less
+    comments, less white space next to a dot or the "@", and less nothing else
+    (quotes and other white space stay, and no person's local part has them).
+    ``normalize`` then lower-cases it, cuts it at the first "+", and for gmail
+    drops its dots. So the local part of a person's address, dots removed and
+    followed by "+" or "@", is a substring of the value lower-cased with white
+    space and dots removed, unless a comment or a character that lower-cases
+    into ASCII (the Kelvin sign) is involved: then the answer is yes."""
+    if keys is None:
+        return True
+    joined = b"\0".join(v for v in values if v)
+    if b"(" in joined or _KELVIN in joined:
+        return True
+    return keys.search(joined.lower().translate(None, _NOT_IN_KEY)) is not None
+
+
+def from_rule_out(matcher: Matcher) -> Callable[[bytes], bool] | None:
+    """A test for scanners that find a message's first From header in bulk: given
+    that header's raw value (as in the file: after the colon, folded, CRLF or LF,
+    up to the line end), True when ``concerns_village`` would rule the message out
+    from it alone, so ``classify_block`` would give no interaction and count no
+    skip. Cached per raw value. None for an ``AnyoneMatcher`` (looking for
+    correspondents: every message goes through ``classify_block``)."""
+    if isinstance(matcher, AnyoneMatcher):
+        return None
+    known: dict[bytes, bool] = {}
+
+    def rule_out(raw: bytes) -> bool:
+        found = known.get(raw)
+        if found is None:
+            if len(known) > _SenderVerdicts.LIMIT:
+                known.clear()
+            value = _unfold(raw.replace(b"\r\n", b"\n"))
+            try:
+                found = _VERDICTS.verdict(value, matcher) == _SenderVerdicts.NOBODY
+            except Exception:  # classify_block's full parse decides (and counts) it
+                found = False
+            known[raw] = found
+        return found
+
+    return rule_out
 
 
 

@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from villaged.core.mailparse import classify_block, header_end
+from villaged.core.mailparse import classify_block, from_rule_out, header_end
 from villaged.domain.village import Interaction
 from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext, unreadable
@@ -48,6 +49,7 @@ PREAMBLE = "text before the first message"
 
 def iter_headers(
     f: BinaryIO, start: int, end: int, chunk: int = CHUNK, cap: int = HEADER_CAP,
+    rule_out: Callable[[bytes], bool] | None = None,
 ) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(offset, header_block, complete)`` for each message in
     ``f[start:end]``; ``offset`` is where its ``From `` line starts.
@@ -57,6 +59,12 @@ def iter_headers(
     The header block excludes the ``From `` line and is at most ``cap``
     bytes. Text before the first message, if not blank, is reported as
     ``(-1, b"", False)``. Memory stays below ``chunk + cap`` bytes or so.
+
+    With ``rule_out`` (see ``mailparse.from_rule_out``), the messages of each
+    chunk are first sorted out in bulk (``_bulk_pass``): a message that is
+    followed by another one in the chunk and whose first From header
+    ``rule_out`` accepts is not yielded at all. Every other message is yielded
+    exactly as without it; so is the file's last message, always.
     """
     f.seek(start)
     remaining = end - start
@@ -94,6 +102,10 @@ def iter_headers(
     s = k + 1  # index in buf of the current message's "From "
 
     while True:
+        if rule_out is not None:
+            kept, s = _bulk_pass(buf, s, cap, rule_out)
+            for at, block in kept:
+                yield start - 1 + base_shift + at, block, True
         # 1. The header block: from the line after "From " to the blank line,
         # unless the next message (or the end) comes first.
         while True:
@@ -140,6 +152,80 @@ def iter_headers(
             base_shift += keep
             buf = more(keep)
             pos = 0
+
+
+# Lines that may decide whether the cheap test applies: a line starting with
+# "\r" or "\n" (perhaps the blank line ending the header block) or with "F"/"f"
+# (perhaps a From header, in any spelling ``first_header`` accepts). A simple
+# character class keeps the regex's scan fast.
+_LINE_OF_NOTE = re.compile(rb"\n[\r\nFf]")
+_FROM_NAME = re.compile(rb"[Ff][Rr][Oo][Mm][ \t]*:")
+_SEP_AT = re.compile(re.escape(SEP))
+
+
+def _bulk_pass(
+    buf: bytes, s: int, cap: int, rule_out: Callable[[bytes], bool],
+) -> tuple[list[tuple[int, bytes]], int]:
+    """Sort out the messages of ``buf`` from the one starting at ``buf[s]``:
+    a message that ends inside ``buf`` (another one follows it) and whose first
+    From header ``rule_out`` accepts is dropped; every other one is kept with
+    its header block, exactly as ``iter_headers`` cuts it. Returns the kept
+    ``(index, block)`` pairs and the start of the first message left for
+    ``iter_headers``' own loop (the last one in ``buf``, or one that needs more
+    of the file). Cheap per message: the message starts come from one regex
+    scan of ``buf``, and a dropped message costs one bounded search for its
+    From header, a line-end search and a dict lookup."""
+    kept: list[tuple[int, bytes]] = []
+    find, startswith, of_note, from_name = buf.find, buf.startswith, _LINE_OF_NOTE.search, \
+        _FROM_NAME.match
+    cur = s
+    for nxt in [m.start() + 1 for m in _SEP_AT.finditer(buf, s)]:
+        # The message is buf[cur:nxt]; nxt is the first message start after cur,
+        # so buf[nxt - 1] is "\n". Find its first From header, as first_header
+        # would: the first line "From:" with no blank line and no other spelling
+        # of a From header before it (anything else is left to classify_block).
+        pos = cur
+        while (line := of_note(buf, pos, nxt)) is not None:
+            pos = line.start() + 1
+            if startswith(b"From:", pos):
+                k = pos + 5  # just past the colon
+                vend = find(b"\n", k, nxt)
+                while buf[vend + 1] in (32, 9):  # folded: " " or "\t" follows
+                    vend = find(b"\n", vend + 1, nxt)
+                if vend - cur < cap and rule_out(buf[k:vend]):
+                    pos = -1  # ruled out
+                break
+            if buf[pos] in (13, 10) or from_name(buf, pos):  # "\r", "\n", another spelling
+                break
+        if pos < 0:
+            cur = nxt
+            continue
+        block = _block_at(buf, cur, cap)
+        if block is None:
+            break
+        kept.append((cur, block))
+        cur = nxt
+    return kept, cur
+
+
+def _block_at(buf: bytes, s: int, cap: int) -> bytes | None:
+    """The header block of the message starting at ``buf[s]``, exactly as step 1
+    of ``iter_headers`` cuts it, when ``buf`` holds enough of the file to decide
+    (another message starts in ``buf`` after it); else None."""
+    nl = buf.find(b"\n", s, s + cap)
+    if nl >= 0:
+        hs = nl + 1
+        he = header_end(buf, hs, hs + cap)
+        limit = he if he >= 0 else min(len(buf), hs + cap)
+        nxt = buf.find(SEP, hs - 1, limit)
+        if nxt >= 0:
+            return buf[hs:nxt + 1]
+        if he >= 0 or len(buf) >= hs + cap:
+            return buf[hs:limit]
+        return None
+    if len(buf) >= s + cap:
+        return b""
+    return None
 
 
 def _sha256_at(fd: int, offset: int, length: int) -> str:
@@ -211,7 +297,9 @@ class MboxSource:
         batch_start = start
         last_offset = start
         last_reasons: Counter[str] = Counter()
-        for offset, block, complete in iter_headers(f, start, size, self.chunk):
+        rule_out = from_rule_out(matcher)
+        for offset, block, complete in iter_headers(f, start, size, self.chunk,
+                                                    rule_out=rule_out):
             if offset < 0:  # until a message follows, this is the file's tail
                 skipped[PREAMBLE] += 1
                 last_reasons[PREAMBLE] += 1
