@@ -172,40 +172,53 @@ def _bulk_pass(
     its header block, exactly as ``iter_headers`` cuts it. Returns the kept
     ``(index, block)`` pairs and the start of the first message left for
     ``iter_headers``' own loop (the last one in ``buf``, or one that needs more
-    of the file). Cheap per message: the message starts come from one regex
-    scan of ``buf``, and a dropped message costs one bounded search for its
-    From header, a line-end search and a dict lookup."""
+    of the file).
+
+    Each byte is scanned once, by C code: up to its From header a message is
+    scanned for lines that may matter (``_LINE_OF_NOTE``), after it for the next
+    message start; a dropped message costs those two searches, a line-end
+    search and a dict lookup."""
     kept: list[tuple[int, bytes]] = []
-    find, startswith, of_note, from_name = buf.find, buf.startswith, _LINE_OF_NOTE.search, \
-        _FROM_NAME.match
+    find, startswith, of_note, from_name, next_start = (
+        buf.find, buf.startswith, _LINE_OF_NOTE.search, _FROM_NAME.match, _SEP_AT.search)
+    last = len(buf) - 1
     cur = s
-    for nxt in [m.start() + 1 for m in _SEP_AT.finditer(buf, s)]:
-        # The message is buf[cur:nxt]; nxt is the first message start after cur,
-        # so buf[nxt - 1] is "\n". Find its first From header, as first_header
-        # would: the first line "From:" with no blank line and no other spelling
-        # of a From header before it (anything else is left to classify_block).
-        pos = cur
-        while (line := of_note(buf, pos, nxt)) is not None:
+    while True:
+        # Find the message's first From header as first_header would: the first
+        # line "From:" with no blank line, no other spelling of a From header and
+        # no next message before it. Anything else goes to classify_block.
+        pos, ruled_out = cur, False
+        while True:
+            line = of_note(buf, pos)
+            if line is None:
+                return kept, cur
             pos = line.start() + 1
-            if startswith(b"From:", pos):
-                k = pos + 5  # just past the colon
-                vend = find(b"\n", k, nxt)
-                while buf[vend + 1] in (32, 9):  # folded: " " or "\t" follows
-                    vend = find(b"\n", vend + 1, nxt)
-                if vend - cur < cap and rule_out(buf[k:vend]):
-                    pos = -1  # ruled out
-                break
+            if startswith(b"From", pos):
+                after = buf[pos + 4:pos + 5]
+                if after == b":":
+                    k = pos + 5  # just past the colon
+                    vend = find(b"\n", k)
+                    while 0 <= vend < last and buf[vend + 1] in (32, 9):  # folded
+                        vend = find(b"\n", vend + 1)
+                    if not 0 <= vend < last:
+                        return kept, cur
+                    ruled_out = vend - cur < cap and rule_out(buf[k:vend])
+                    pos = vend
+                    break
+                if after == b" ":  # the next message starts: this one has no From header
+                    pos -= 1
+                    break
             if buf[pos] in (13, 10) or from_name(buf, pos):  # "\r", "\n", another spelling
                 break
-        if pos < 0:
-            cur = nxt
-            continue
-        block = _block_at(buf, cur, cap)
-        if block is None:
-            break
-        kept.append((cur, block))
-        cur = nxt
-    return kept, cur
+        found = next_start(buf, pos)
+        if found is None:
+            return kept, cur
+        if not ruled_out:
+            block = _block_at(buf, cur, cap)
+            if block is None:
+                return kept, cur
+            kept.append((cur, block))
+        cur = found.start() + 1
 
 
 def _block_at(buf: bytes, s: int, cap: int) -> bytes | None:
