@@ -266,3 +266,27 @@ def test_correspondents_matcher_keeps_the_exact_path(tmp_path: Path) -> None:
     found = same(raw, tmp_path, anyone, chunks=(1 << 20,))
     assert len({i.person for i in found}) >= 3
     assert re.search(r"someone", " ".join(i.person for i in found))
+
+
+def test_the_one_address_shortcut_agrees_with_parse_addresses() -> None:
+    """from_rule_out keys its cache on the address alone when the From value's shape
+    makes parse_addresses certain; check that certainty on every From value of the
+    generated mailboxes and on tricky ones."""
+    from villaged.core.mailparse import _ONE_ADDRESS, _unfold
+
+    values = [b"a@b.com", b" Ada <a@b.com> ", b'"Last, First" <a@b.com>', b"<a@b.c>",
+              b'"a\\"b, c" <x+y@gmail.com>', b"=?UTF-8?B?w6k=?= <x.y@gmail.com>",
+              b"Z\xc3\xab <z@y.example>", b"Z\xeb <z@y.example>", b"\t<a@b.c>\t",
+              b'"unclosed <a@b.c>', b"Ada (x) <a@b>", b"a@b, c@d", b"a@.b", b"<a@b.c> x",
+              b'"" <a@b.c>', b"'Ada' <a@b.c>", b"a@b.c (Ada)", b"Ada\xc2\xa0 <a@b.c>"]
+    for small in (True, False):
+        corpus = mbox_scan.Corpus(mbox_scan.SEED, small=small)
+        for n in range(300):
+            values += re.findall(rb"\nFrom:([^\n]*)", corpus.message(n))
+    matched = 0
+    for value in values:
+        one = _ONE_ADDRESS.fullmatch(value)
+        if one is not None:
+            matched += 1
+            assert parse_addresses(_unfold(value))[:1] == ((one.group(1) or one.group(2)).decode(),), value
+    assert matched > len(values) * 0.8

@@ -243,21 +243,44 @@ def from_rule_out(matcher: Matcher) -> Callable[[bytes], bool] | None:
     if isinstance(matcher, AnyoneMatcher):
         return None
     known: dict[bytes, bool] = {}
+    by_address: dict[bytes, bool] = {}
 
     def rule_out(raw: bytes) -> bool:
         found = known.get(raw)
         if found is None:
             if len(known) > _SenderVerdicts.LIMIT:
                 known.clear()
-            value = _unfold(raw.replace(b"\r\n", b"\n"))
+                by_address.clear()
             try:
-                found = _VERDICTS.verdict(value, matcher) == _SenderVerdicts.NOBODY
+                one = _ONE_ADDRESS.fullmatch(raw) if len(raw) <= MAX_HEADER_VALUE else None
+                if one is not None:  # the display name does not matter: key on the address
+                    address = one.group(1) or one.group(2)
+                    found = by_address.get(address)
+                    if found is None:
+                        text = address.decode("ascii")
+                        found = by_address[address] = (
+                            matcher.person_of(text) is None and not matcher.is_owner(text))
+                else:
+                    value = _unfold(raw.replace(b"\r\n", b"\n"))
+                    found = _VERDICTS.verdict(value, matcher) == _SenderVerdicts.NOBODY
             except Exception:  # classify_block's full parse decides (and counts) it
                 found = False
             known[raw] = found
         return found
 
     return rule_out
+
+
+# A From value whose only address ``parse_addresses`` (through ``fast_addresses``)
+# is certain from its shape: ``addr``, ``phrase <addr>`` or ``"quoted" <addr>``,
+# where the phrase holds nothing fast_addresses would stop at and the address is
+# plain ASCII that ``_PLAIN_ADDR`` accepts (a test checks the agreement).
+_ADDR = rb"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~-][A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]*"
+_PHRASE = rb"[^<>@,\"()\\:;\[\]\0\r\n]*"
+_QUOTED_PHRASE = rb"[ \t]*\"(?:[^\"\\\0\r\n]|\\[^\0\r\n])*\"[ \t]*"
+_ONE_ADDRESS = re.compile(
+    rb"[ \t]*(?:(" + _ADDR + rb")|(?:" + _PHRASE + b"|" + _QUOTED_PHRASE + rb")<(" + _ADDR
+    + rb")>)[ \t]*")
 
 
 
