@@ -19,6 +19,7 @@ from typing import Any
 
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
+from villaged.domain.vocabulary import DraftKind
 
 DB_NAME = "villaged.sqlite3"
 
@@ -347,6 +348,7 @@ def _interaction(row: tuple[Any, ...]) -> Interaction:
 
 def _draft(row: tuple[Any, ...]) -> DraftRecord:
     key, person, kind, week, state, draft_id, subject, variant, created, updated = row
-    return DraftRecord(key=key, person=person, kind=kind, week=week, state=DraftState(state),
+    return DraftRecord(key=key, person=person, kind=DraftKind(kind), week=week,
+                       state=DraftState(state),
                        created_at=parse_iso(created), draft_id=draft_id, subject=subject,
                        variant=variant, updated_at=parse_iso(updated))

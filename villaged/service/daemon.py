@@ -51,6 +51,7 @@ import schedule
 
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Village
+from villaged.domain.vocabulary import Outcome
 from villaged.service import redact, runlock
 from villaged.service.clock import Clock
 from villaged.service.jobs import (
@@ -270,7 +271,7 @@ class Daemon:
         if why:
             parts.append(f"PARKED: {why.get('reason', '')}")
         for report in reports or []:
-            if report.outcome != "ok":
+            if report.outcome is not Outcome.OK:
                 parts.append(report.line())
         nexts = ", ".join(f"{LABELS[name]} {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z}"
                           for name, when in self._next_runs().items())
@@ -319,8 +320,8 @@ def run_once(config_path: Path, state_dir: Path, given_now: dt.datetime | None
     with runlock.hold(state_dir), Store.in_dir(state_dir) as store:
         service = Service(village, store, state_dir, clock.now, relay.stop)
         reports = service.step(sync=True)
-    if any(r.outcome == "parked" for r in reports):
+    if any(r.outcome is Outcome.PARKED for r in reports):
         return 2, reports
-    if any(r.outcome in ("retry", "error", "failed") for r in reports):
+    if any(r.outcome in (Outcome.RETRY, Outcome.ERROR, Outcome.FAILED) for r in reports):
         return 1, reports
     return 0, reports

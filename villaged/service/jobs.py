@@ -57,15 +57,15 @@ from typing import Any
 from villaged.backends.registry import open_backend
 from villaged.domain.errors import AuthError, TransientError, VillagedError
 from villaged.domain.village import Action, Village
+from villaged.domain.vocabulary import DONE_OUTCOMES, JobName, Outcome
 from villaged.ports.backend import BackendIO
 from villaged.service.schedule_slots import Slot, WeeklySlot
 from villaged.store import Store, iso, parse_iso
 
 log = logging.getLogger(__name__)
 
-SYNC, DRAFT, DIGEST = "sync", "draft", "digest"
-LABELS = {SYNC: "sync round", DRAFT: "drafting round", DIGEST: "digest"}
-DONE_OUTCOMES = ("ok", "skipped", "failed")
+SYNC, DRAFT, DIGEST = JobName.SYNC, JobName.DRAFT, JobName.DIGEST
+LABELS: dict[str, str] = {SYNC: "sync round", DRAFT: "drafting round", DIGEST: "digest"}
 MAX_CRASHES = 3
 
 PARKED_KEY = "parked"
@@ -83,7 +83,7 @@ class StopRequested(BaseException):
 
 @dataclass(frozen=True)
 class WeeklyJob:
-    name: str
+    name: JobName
     slot: WeeklySlot
 
     @property
@@ -144,7 +144,7 @@ def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
         if crashes > MAX_CRASHES:
             log.error("%s for %s: the runner died %d times during it; giving up on this slot",
                       LABELS.get(job, job), slot, crashes - 1)
-            store.job_finish(job, slot, now, "failed",
+            store.job_finish(job, slot, now, Outcome.FAILED,
                              f"gave up: villaged died {crashes - 1} times during this job")
             store.set_value(key, None)
             return False
@@ -153,7 +153,8 @@ def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
     return store.job_reclaim(job, slot, now, DONE_OUTCOMES)
 
 
-def finish(store: Store, job: str, slot: str, now: dt.datetime, outcome: str, detail: str) -> None:
+def finish(store: Store, job: str, slot: str, now: dt.datetime, outcome: Outcome,
+           detail: str) -> None:
     store.job_finish(job, slot, now, outcome, detail)
     if outcome in DONE_OUTCOMES:
         store.set_value(f"crashes:{job}:{slot}", None)
@@ -219,14 +220,14 @@ class Backoff:
 
 @dataclass
 class JobReport:
-    job: str
-    outcome: str  # ok | skipped | interrupted | retry | error | parked | failed
+    job: JobName
+    outcome: Outcome
     detail: str = ""
     slot: str | None = None
 
     @property
     def success(self) -> bool:
-        return self.outcome in ("ok", "skipped")
+        return self.outcome.success
 
     def line(self) -> str:
         what = LABELS.get(self.job, self.job) + (f" ({self.slot})" if self.slot else "")
@@ -254,7 +255,7 @@ class Service:
         self.clock = clock
         self.stop = stop
         self.heartbeat = heartbeat
-        self.backoff = {SYNC: Backoff(), DRAFT: Backoff(), DIGEST: Backoff()}
+        self.backoff: dict[str, Backoff] = {SYNC: Backoff(), DRAFT: Backoff(), DIGEST: Backoff()}
         self.last_sync_monotonic: float | None = None
         self.on_job: Callable[[str], None] = lambda _job: None  # e.g. a STATUS= line
         self._io: BackendIO | None = None
@@ -357,7 +358,8 @@ class Service:
             (lambda: self._digest(now))
         report = self._guarded(job.name, run)
         report.slot = slot.key
-        if job.name == DRAFT and report.outcome not in ("retry", "error", "parked"):
+        if job.name == DRAFT and report.outcome not in (Outcome.RETRY, Outcome.ERROR,
+                                                        Outcome.PARKED):
             self.last_sync_monotonic = time.monotonic()
             write_json(self.store, LAST_SYNC_KEY, {"at": iso(self.clock()),
                                                    "outcome": report.outcome, "detail": ""})
@@ -372,7 +374,7 @@ class Service:
         if self.stop.is_set():
             raise StopRequested
 
-    def _round(self, now: dt.datetime, draft: bool) -> tuple[str, str]:
+    def _round(self, now: dt.datetime, draft: bool) -> tuple[Outcome, str]:
         from villaged.service.round import run_round
 
         result = run_round(self.village, self.store, self.io, now, draft=draft,
@@ -385,48 +387,48 @@ class Service:
         else:
             parts.append(f"{actions} draft(s) would be planned")
         if result.interrupted:
-            return "interrupted", "stopped at a safe point; " + ", ".join(parts)
-        return "ok", ", ".join(parts)
+            return Outcome.INTERRUPTED, "stopped at a safe point; " + ", ".join(parts)
+        return Outcome.OK, ", ".join(parts)
 
-    def _digest(self, now: dt.datetime) -> tuple[str, str]:
+    def _digest(self, now: dt.datetime) -> tuple[Outcome, str]:
         from villaged.service.digest import run_digest
 
         result = run_digest(self.village, self.store, self.io, now, force=False)
         if result.delivered:
-            return "ok", f"delivered the digest for {result.week}"
-        return "ok", result.note or "not delivered"
+            return Outcome.OK, f"delivered the digest for {result.week}"
+        return Outcome.OK, result.note or "not delivered"
 
-    def _guarded(self, job: str, run: Callable[[], tuple[str, str]]) -> JobReport:
+    def _guarded(self, job: JobName, run: Callable[[], tuple[Outcome, str]]) -> JobReport:
         label = LABELS[job]
         backoff = self.backoff[job]
         try:
             outcome, detail = run()
         except StopRequested:
             log.info("%s: stopped at a safe point", label)
-            return JobReport(job, "interrupted", "stopped by a signal before it finished")
+            return JobReport(job, Outcome.INTERRUPTED, "stopped by a signal before it finished")
         except AuthError as exc:
             park(self.store, job, exc, self.clock())
             log.error("%s: %s\n  fix: %s\nThe jobs are parked until then; afterwards "
                       "restart or reload villaged.", label, exc.message, exc.fix or "-")
-            return JobReport(job, "parked", exc.message)
+            return JobReport(job, Outcome.PARKED, exc.message)
         except Exception as exc:
             delay = backoff.fail(self.clock())
             if is_transient(exc):
                 log.warning("%s failed (%s); retrying in %s", label, _describe(exc),
                             _human(dt.timedelta(seconds=delay)))
-                return JobReport(job, "retry", _describe(exc))
+                return JobReport(job, Outcome.RETRY, _describe(exc))
             if isinstance(exc, VillagedError):
                 log.error("%s failed: %s (retrying in %s)", label, exc,
                           _human(dt.timedelta(seconds=delay)))
             else:
                 log.exception("%s failed with a bug (retrying in %s)", label,
                               _human(dt.timedelta(seconds=delay)))
-            return JobReport(job, "error", _describe(exc))
+            return JobReport(job, Outcome.ERROR, _describe(exc))
         backoff.succeed()
         if parked(self.store) is not None:
             unpark(self.store)
             log.info("the backend works again: jobs unparked")
-        if outcome == "interrupted":
+        if outcome is Outcome.INTERRUPTED:
             log.info("%s: %s", label, detail)
         return JobReport(job, outcome, detail)
 
@@ -434,7 +436,7 @@ class Service:
         write_json(self.store, LAST_ROUND_KEY, {
             "at": iso(self.clock()), "job": report.job, "slot": report.slot,
             "outcome": report.outcome, "detail": report.detail})
-        level = logging.INFO if report.job != SYNC or report.outcome != "ok" else logging.DEBUG
+        level = logging.INFO if report.job != SYNC or report.outcome is not Outcome.OK else logging.DEBUG
         log.log(level, "%s", report.line())
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from villaged.domain.village import Village
+from villaged.domain.vocabulary import Outcome
 from villaged.service import runlock
 from villaged.service.jobs import (
     DAEMON_KEY,
@@ -28,7 +29,7 @@ from villaged.service.jobs import (
 )
 from villaged.store import Store, parse_iso
 
-PROBLEM_OUTCOMES = ("retry", "error", "failed", "parked")
+PROBLEM_OUTCOMES = tuple(o for o in Outcome if o.problem)
 
 
 @dataclass(frozen=True)
