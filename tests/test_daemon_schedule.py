@@ -168,7 +168,8 @@ def test_transient_failures_back_off_and_auth_errors_park(store, tmp_path):
                                              fix="run `villaged auth`"))
     [report] = svc.step(sync=True)  # the digest waits too
     assert (report.job, report.outcome) == ("draft", "parked")
-    assert parked(store)["reason"] == "the Google grant was revoked"
+    why = parked(store)
+    assert why is not None and why.reason == "the Google grant was revoked"
     assert svc.step(sync=True) == []  # parked: no crash loop, no retry storm
     assert svc.wake_at(local(2026, 11, 24, 10, 0)) is None
     svc.set_village(svc.village)  # SIGHUP: one more try

@@ -105,9 +105,9 @@ def check_parked(c: Checkup) -> list[Finding]:
     why = parked(c.store)
     if not why:
         return []
-    return [Finding("jobs", PROBLEM, f"the jobs are parked since {why.get('at', '?')}: "
-                    f"{why.get('reason', '')}",
-                    (why.get("fix") or "fix the grant") + "; then `systemctl --user reload "
+    return [Finding("jobs", PROBLEM, f"the jobs are parked since {why.at.isoformat() if why.at else '?'}: "
+                    f"{why.reason}",
+                    (why.fix or "fix the grant") + "; then `systemctl --user reload "
                     "villaged` (or restart `villaged run`)")]
 
 
@@ -120,11 +120,11 @@ def check_jobs(c: Checkup) -> list[Finding]:
     tz = c.village.owner.timezone
     found = []
     if view.daemon:
-        found.append(Finding("jobs", INFO, f"the daemon is running (pid {view.daemon['pid']})"))
-        if view.daemon.get("reload_error"):
+        found.append(Finding("jobs", INFO, f"the daemon is running (pid {view.daemon.pid})"))
+        if view.daemon.reload_error:
             found.append(Finding("config", PROBLEM, "the running daemon could not reload the "
                                  f"config and still uses the previous one: "
-                                 f"{view.daemon['reload_error']}",
+                                 f"{view.daemon.reload_error}",
                                  "correct the config, then `systemctl --user reload villaged`"))
     else:
         found.append(Finding("jobs", INFO, "the daemon is not running"))

@@ -36,16 +36,15 @@ retried later in the same window.
 
 Failures: transient ones (TransientError, local OSError) back off
 exponentially per job (1 min doubling to 1 h) and retry in a later round.
-An AuthError *parks* the jobs: store kv ``parked`` holds the reason and the
-fix, status and doctor show it, and the daemon stops calling the backend
-(no crash loop) until it is restarted, reloaded (SIGHUP), or something
-clears the kv (a fresh grant). Logs carry an error's message, never a token.
+An AuthError *parks* the jobs: the store's ``parked`` row holds the reason
+and the fix, status and doctor show it, and the daemon stops calling the
+backend (no crash loop) until it is restarted, reloaded (SIGHUP), or
+something clears the row (a fresh grant). Logs carry an error's message, never a token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -60,7 +59,7 @@ from villaged.domain.village import Action, Village
 from villaged.domain.vocabulary import DONE_OUTCOMES, JobName, Outcome
 from villaged.ports.backend import BackendIO
 from villaged.service.schedule_slots import Slot, WeeklySlot
-from villaged.store import Store, iso, parse_iso
+from villaged.store import LastRun, Parked, Store, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +67,7 @@ SYNC, DRAFT, DIGEST = JobName.SYNC, JobName.DRAFT, JobName.DIGEST
 LABELS: dict[str, str] = {SYNC: "sync round", DRAFT: "drafting round", DIGEST: "digest"}
 MAX_CRASHES = 3
 
-PARKED_KEY = "parked"
-LAST_ROUND_KEY = "last-round"
-LAST_SYNC_KEY = "last-sync"
-DAEMON_KEY = "daemon"
+LAST_ROUND, LAST_SYNC = "round", "sync"  # Store.last_run kinds
 
 class StopRequested(BaseException):
     """Raised at a safe point when the service was asked to stop.
@@ -138,15 +134,14 @@ def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
     if row is None or row["outcome"] in DONE_OUTCOMES:
         return False
     if row["finished_at"] is None:
-        key = f"crashes:{job}:{slot}"
-        crashes = int(store.get_value(key) or 0) + 1
-        store.set_value(key, str(crashes))
+        crashes = store.crashes(job, slot) + 1
+        store.set_crashes(job, slot, crashes)
         if crashes > MAX_CRASHES:
             log.error("%s for %s: the runner died %d times during it; giving up on this slot",
                       LABELS.get(job, job), slot, crashes - 1)
             store.job_finish(job, slot, now, Outcome.FAILED,
                              f"gave up: villaged died {crashes - 1} times during this job")
-            store.set_value(key, None)
+            store.set_crashes(job, slot, None)
             return False
         log.warning("%s for %s did not finish last time (villaged was killed or crashed); "
                     "running it again", LABELS.get(job, job), slot)
@@ -157,39 +152,23 @@ def finish(store: Store, job: str, slot: str, now: dt.datetime, outcome: Outcome
            detail: str) -> None:
     store.job_finish(job, slot, now, outcome, detail)
     if outcome in DONE_OUTCOMES:
-        store.set_value(f"crashes:{job}:{slot}", None)
+        store.set_crashes(job, slot, None)
 
 
 # -- small persisted facts: parked, last round -----------------------------------
 
-def read_json(store: Store, key: str) -> dict[str, Any] | None:
-    raw = store.get_value(key)
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def write_json(store: Store, key: str, value: dict[str, Any] | None) -> None:
-    store.set_value(key, None if value is None else json.dumps(value, sort_keys=True))
-
-
-def parked(store: Store) -> dict[str, Any] | None:
-    """{"reason", "fix", "job", "at"} while the jobs are parked by an auth error."""
-    return read_json(store, PARKED_KEY)
+def parked(store: Store) -> Parked | None:
+    """Why the jobs are parked (an auth error), or None."""
+    return store.parked()
 
 
 def park(store: Store, job: str, exc: AuthError, now: dt.datetime) -> None:
-    write_json(store, PARKED_KEY, {"reason": exc.message, "fix": exc.fix or "", "job": job,
-                                   "at": iso(now)})
+    store.park(Parked(reason=exc.message, fix=exc.fix or "", job=job, at=now))
 
 
 def unpark(store: Store) -> None:
     """Let the jobs run again (call it after a fresh grant)."""
-    store.set_value(PARKED_KEY, None)
+    store.unpark()
 
 
 # -- backoff -------------------------------------------------------------------------
@@ -338,8 +317,8 @@ class Service:
         now = self.clock()
         report = self._guarded(SYNC, lambda: self._round(now, draft=False))
         self.last_sync_monotonic = time.monotonic()
-        write_json(self.store, LAST_SYNC_KEY, {"at": iso(self.clock()), "outcome": report.outcome,
-                                               "detail": report.detail})
+        self.store.set_last_run(LAST_SYNC, LastRun(at=self.clock(), job=SYNC,
+                                                   outcome=report.outcome, detail=report.detail))
         self._record(report)
         return report
 
@@ -361,8 +340,8 @@ class Service:
         if job.name == DRAFT and report.outcome not in (Outcome.RETRY, Outcome.ERROR,
                                                         Outcome.PARKED):
             self.last_sync_monotonic = time.monotonic()
-            write_json(self.store, LAST_SYNC_KEY, {"at": iso(self.clock()),
-                                                   "outcome": report.outcome, "detail": ""})
+            self.store.set_last_run(LAST_SYNC, LastRun(at=self.clock(), job=SYNC,
+                                                       outcome=report.outcome))
         finish(self.store, job.name, slot.key, self.clock(), report.outcome, report.detail)
         self._record(report)
         return report
@@ -433,9 +412,9 @@ class Service:
         return JobReport(job, outcome, detail)
 
     def _record(self, report: JobReport) -> None:
-        write_json(self.store, LAST_ROUND_KEY, {
-            "at": iso(self.clock()), "job": report.job, "slot": report.slot,
-            "outcome": report.outcome, "detail": report.detail})
+        self.store.set_last_run(LAST_ROUND, LastRun(
+            at=self.clock(), job=report.job, slot=report.slot, outcome=report.outcome,
+            detail=report.detail))
         level = logging.INFO if report.job != SYNC or report.outcome is not Outcome.OK else logging.DEBUG
         log.log(level, "%s", report.line())
 
