@@ -88,7 +88,7 @@ def test_the_migration_keeps_every_kind_of_service_state(tmp_path):
         assert [i.uid for i in store.interactions()] == ["<m1>"]
         [row] = store.ledger()
         assert row.kind is DraftKind.CHECKIN and row.draft_id == "d1"
-        assert store.job_runs()[0]["slot"] == "2026-11-23"
+        assert store.job_runs()[0].slot == "2026-11-23"
     with Store(path) as again:  # reopening migrates nothing twice
         assert again.parked() == parked
 

@@ -133,6 +133,18 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class JobRun:
+    """A job's run for one slot (``outcome`` None while it runs, or if its runner died)."""
+
+    job: str
+    slot: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Parked:
     """The jobs are parked by an auth problem until a fresh grant."""
 
@@ -429,15 +441,16 @@ class Store:
                 "finished_at = excluded.finished_at, outcome = excluded.outcome, "
                 "detail = excluded.detail", (job, slot, iso(now), iso(now), outcome, detail))
 
-    def job_runs(self, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    def job_runs(self, job: str | None = None, limit: int = 20) -> list[JobRun]:
         sql = "SELECT job, slot, started_at, finished_at, outcome, detail FROM job_runs"
         args: tuple[Any, ...] = ()
         if job:
             sql += " WHERE job = ?"
             args = (job,)
         rows = self.db.execute(sql + " ORDER BY started_at DESC LIMIT ?", args + (limit,))
-        keys = ("job", "slot", "started_at", "finished_at", "outcome", "detail")
-        return [dict(zip(keys, r)) for r in rows]
+        return [JobRun(job=j, slot=slot, started_at=parse_iso(started),
+                       finished_at=_maybe_time(finished), outcome=outcome, detail=detail)
+                for j, slot, started, finished, outcome, detail in rows]
 
     # -- weekly snapshots and small values ------------------------------------
 

@@ -51,7 +51,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from villaged.backends.registry import open_backend
 from villaged.domain.errors import AuthError, TransientError, VillagedError
@@ -59,7 +58,7 @@ from villaged.domain.village import Action, Village
 from villaged.domain.vocabulary import DONE_OUTCOMES, JobName, Outcome
 from villaged.ports.backend import BackendIO
 from villaged.service.schedule_slots import Slot, WeeklySlot
-from villaged.store import LastRun, Parked, Store, parse_iso
+from villaged.store import JobRun, LastRun, Parked, Store
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +99,10 @@ def pending_slot(store: Store, job: WeeklyJob, now: dt.datetime) -> Slot | None:
     slot = job.slot.latest(now)
     week = _week(now, job.slot.tz)
     for run in store.job_runs(job.name, limit=50):
-        if run["outcome"] not in DONE_OUTCOMES:
+        if run.outcome not in DONE_OUTCOMES:
             continue
-        started = parse_iso(run["started_at"])
-        if run["slot"] == slot.key or started >= slot.at or _week(started, job.slot.tz) == week:
+        started = run.started_at
+        if run.slot == slot.key or started >= slot.at or _week(started, job.slot.tz) == week:
             return None
     return slot
 
@@ -122,8 +121,8 @@ def _week(when: dt.datetime, tz: dt.tzinfo) -> tuple[int, int]:
     return year, week
 
 
-def _run_row(store: Store, job: str, slot: str) -> dict[str, Any] | None:
-    return next((r for r in store.job_runs(job, limit=50) if r["slot"] == slot), None)
+def _run_row(store: Store, job: str, slot: str) -> JobRun | None:
+    return next((r for r in store.job_runs(job, limit=50) if r.slot == slot), None)
 
 
 def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
@@ -131,9 +130,9 @@ def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
     if store.job_claim(job, slot, now):
         return True
     row = _run_row(store, job, slot)
-    if row is None or row["outcome"] in DONE_OUTCOMES:
+    if row is None or row.outcome in DONE_OUTCOMES:
         return False
-    if row["finished_at"] is None:
+    if row.finished_at is None:
         crashes = store.crashes(job, slot) + 1
         store.set_crashes(job, slot, crashes)
         if crashes > MAX_CRASHES:

@@ -24,7 +24,7 @@ from villaged.service.jobs import (
     pending_slot,
     weekly_jobs,
 )
-from villaged.store import DaemonState, LastRun, Parked, Store, parse_iso
+from villaged.store import DaemonState, LastRun, Parked, Store
 
 PROBLEM_OUTCOMES = tuple(o for o in Outcome if o.problem)
 
@@ -86,10 +86,10 @@ def service_view(village: Village, store: Store, now: dt.datetime, state_dir: Pa
             next_text = f"at the next start or round (slot {pending.key} not run yet)"
         last_at = None
         if last:
-            last_at = parse_iso(last["finished_at"] or last["started_at"])
-        jobs.append(JobView(job.name, job.label, last_at, last["slot"] if last else None,
-                            (last["outcome"] or "running/unfinished") if last else None,
-                            (last["detail"] or "") if last else "", next_text))
+            last_at = last.finished_at or last.started_at
+        jobs.append(JobView(job.name, job.label, last_at, last.slot if last else None,
+                            (last.outcome or "running/unfinished") if last else None,
+                            (last.detail or "") if last else "", next_text))
     return ServiceView(pid, live, parked_now, store.last_run(LAST_ROUND), jobs)
 
 
