@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from villaged.backends.local.mbox import MboxSource  # noqa: E402
 from villaged.domain.addresses import Matcher  # noqa: E402
 from villaged.domain.village import Person, Role, Thresholds  # noqa: E402
+from villaged.ports.cursor import storable, stored_cursor  # noqa: E402
 from villaged.ports.source import SyncContext  # noqa: E402
 
 log = logging.getLogger("bench.mbox_scan")
@@ -347,7 +348,7 @@ def scan(path: Path) -> dict:
     return {"seconds": seconds, "interactions": interactions, "batches": batches,
             "skipped": skipped, "peak_rss_mb": peak_rss_mb(),
             "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "cursor": cursor}
+            "cursor": storable(cursor)}
 
 
 def scan_in_child(path: Path) -> dict:
@@ -390,7 +391,7 @@ def unchanged_rerun(path: Path, cursor: dict) -> dict:
     ctx = context()
     source = MboxSource(path)
     t0 = time.perf_counter()
-    batches = list(source.sync(cursor, ctx))
+    batches = list(source.sync(stored_cursor(source, cursor), ctx))
     source_only = time.perf_counter() - t0
 
     from villaged.service.sync import sync_all
@@ -423,7 +424,7 @@ def appended_rerun(path: Path, cursor: dict, corpus_seed: int) -> dict:
             f.write(raw)
             added += len(raw)
     t0 = time.perf_counter()
-    found = sum(len(b.interactions) for b in source.sync(cursor, ctx))
+    found = sum(len(b.interactions) for b in source.sync(stored_cursor(source, cursor), ctx))
     return {"appended_mb": added / 1e6, "seconds": time.perf_counter() - t0, "interactions": found}
 
 

@@ -354,7 +354,9 @@ def test_the_examples_commented_defaults_are_the_real_defaults(write, home):
 
 def test_the_commented_google_section_loads_when_uncommented(write, home):
     text = EXAMPLE.read_text(encoding="utf-8").replace('kind = "local"', 'kind = "google"')
-    text = re.sub(r"(?m)^# ((?:\[backend\.google\]|[a-z_]+ = ).*)$", r"\1", text)
+    head, block, tail = re.split(r"(?m)^(# \[backend\.google\]\n(?:#.*\n)*)", text, maxsplit=1)
+    block = re.sub(r"(?m)^# ((?:\[backend\.google\]|[a-z_]+ = ).*)$", r"\1", block)
+    text = head + block + tail
     village = load_village(write(text))
     assert isinstance(village.backend, GoogleBackend)
     assert village.backend.client_secrets == home / ".config/villaged/client_secret.json"

@@ -14,6 +14,7 @@ from villaged.backends.local.ics import IcsSource
 from villaged.domain.addresses import Matcher
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Kind, Person, Role, Thresholds
+from villaged.ports.cursor import stored_cursor
 from villaged.ports.source import SyncContext
 from villaged.service.sync import sync_all
 from villaged.store import Store
@@ -140,9 +141,9 @@ def test_x_wr_timezone_gives_floating_times_a_zone(tmp_path: Path, store: Store)
 def test_unchanged_file_and_window_yield_nothing(google: Path, store: Store) -> None:
     source = IcsSource(google, NEW_YORK)
     sync_all(store, [source], context())
-    assert list(source.sync(store.cursor(source.name), context())) == []
+    assert list(source.sync(stored_cursor(source, store.cursor(source.name)), context())) == []
     later_today = NOW + dt.timedelta(hours=5)  # same window of whole days
-    assert list(source.sync(store.cursor(source.name), context(later_today))) == []
+    assert list(source.sync(stored_cursor(source, store.cursor(source.name)), context(later_today))) == []
 
 
 def test_edits_remove_what_disappeared(google: Path, store: Store, tmp_path: Path) -> None:
@@ -159,7 +160,7 @@ def test_edits_remove_what_disappeared(google: Path, store: Store, tmp_path: Pat
     text = text.replace("SUMMARY:Katherine visits the lab",
                         "SUMMARY:Katherine visits the lab\nSTATUS:CANCELLED")
     google.write_text(text)
-    (batch,) = source.sync(store.cursor(source.name), context())
+    (batch,) = source.sync(stored_cursor(source, store.cursor(source.name)), context())
     assert not batch.replace
     assert sorted(batch.removed_uids) == [
         "ada-one-on-one@google.com@2025-12-15T15:00:00Z",

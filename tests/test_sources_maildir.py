@@ -16,6 +16,7 @@ from villaged.backends.local.maildir import MaildirSource, read_header, unique_p
 from villaged.domain.addresses import Matcher
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Person, Role, Thresholds
+from villaged.ports.cursor import storable
 from villaged.ports.source import SyncContext
 from villaged.service.sync import sync_all
 from villaged.store import Store
@@ -244,8 +245,8 @@ def test_batches_carry_a_cursor_that_resumes(tree: Path, store: Store,
     source = MaildirSource(tree, exclude=[tree / ".Drafts"], batch_files=2)
     batches = source.sync(None, CTX)
     first = next(batches)  # written, then the process dies
-    store.apply_sync(source.name, first.interactions, first.cursor, first.removed_uids,
-                     first.skipped, first.replace)
+    store.apply_sync(source.name, first.interactions, storable(first.cursor),
+                     first.removed_uids, first.skipped, first.replace)
     batches.close()
     reads.clear()
     sync_all(store, [source], CTX)

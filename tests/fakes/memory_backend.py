@@ -25,16 +25,15 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
 from villaged.core.contact import EventFacts, MailFacts, classify_email, classify_event
 from villaged.domain.village import KEY_HEADER, Interaction, Village
 from villaged.ports.backend import Interval, merge_intervals
+from villaged.ports.cursor import Cursor
 from villaged.ports.digest import owner_only
 from villaged.ports.outbox import Outbox
 from villaged.ports.source import Source, SyncBatch, SyncContext
 
-CURSOR_VERSION = 1
 _generations = itertools.count(1)
 
 
@@ -83,8 +82,21 @@ class MemoryMailbox:
         self.generation = next(_generations)
 
 
+@dataclass(frozen=True)
+class MemoryCursor(Cursor):
+    """A position in a MemoryMailbox's change log, in one generation of it."""
+
+    KIND = "memory"
+    VERSION = 1
+
+    generation: int
+    position: int
+
+
 class MemorySource:
     """Reads a MemoryMailbox from a position in its change log."""
+
+    cursor_type = MemoryCursor
 
     def __init__(self, mailbox: MemoryMailbox, name: str = "memory:mail",
                  batch_size: int = 2) -> None:
@@ -96,18 +108,15 @@ class MemorySource:
     def name(self) -> str:
         return self._name
 
-    def _start(self, cursor: dict[str, Any] | None) -> int | None:
+    def _start(self, cursor: MemoryCursor | None) -> int | None:
         """Where to resume in the log; None for a full rescan."""
-        if not cursor or cursor.get("version") != CURSOR_VERSION:
+        if cursor is None or cursor.generation != self.mailbox.generation:
             return None
-        if cursor.get("generation") != self.mailbox.generation:
+        if not 0 <= cursor.position <= len(self.mailbox.changes):
             return None
-        position = cursor.get("position")
-        if not isinstance(position, int) or not 0 <= position <= len(self.mailbox.changes):
-            return None
-        return position
+        return cursor.position
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    def sync(self, cursor: MemoryCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         start = self._start(cursor)
         replace = start is None
         position = start or 0
@@ -132,8 +141,7 @@ class MemorySource:
             yield SyncBatch(
                 interactions=[i for found in current.values() for i in found],
                 removed_uids=sorted(removed), replace=replace,
-                cursor={"version": CURSOR_VERSION, "generation": self.mailbox.generation,
-                        "position": position})
+                cursor=MemoryCursor(generation=self.mailbox.generation, position=position))
             ctx.progress(position, len(changes))
             replace = False
             if position >= len(changes):

@@ -11,21 +11,30 @@ and a fix, e.g.::
 (the fix is one line; it is wrapped here).
 
 Unknown keys are errors (with a "did you mean"), never silently ignored.
-tomllib keeps no positions, so ``positions.Positions`` scans the raw text for
-where each key sits. ``config/village.example.toml`` documents every key.
+tomllib keeps no positions, so ``villaged.schema.positions`` scans the raw
+text for where each key sits.
+
+**The schema is the settings types.** A key is a field declared with
+``villaged.domain.setting.setting(default, doc=..., example=..., low=..., high=...)``
+on ``Village``, ``Owner``, ``Person``, ``Agreement``, ``Thresholds``,
+``Roulette``, ``DigestSettings`` or a backend's settings type. Adding a key
+means adding one such field: ``villaged.schema.declared`` reads and checks it,
+the allowed keys and the homes of misplaced keys follow, and
+``python -m villaged.config.example > config/village.example.toml``
+regenerates the example (a test keeps them equal). A key that lives in a table
+of its own without a type of its own (``[invitations]``, ``[daemon]``) is a
+``Village`` field with ``table="invitations"``. Checks across keys (the
+thresholds' order, a meeting that must fit its hours) stay in code here.
 
 One responsibility a module:
 
 - ``files``: where the config lives, the starter text, reading and parsing it
 - ``village_table``: the whole config, table by table, into a ``Village``
-- ``owner``, ``backend``, ``settings``, ``people``: one part of the config each
-- ``allowed_keys``: the keys each table allows, and where each key lives
-- ``typed_table``: one table with a reader per kind of field, built from
-  ``table`` (key checks, failing at a key), ``scalar_fields``,
-  ``list_fields``, ``time_fields`` and ``path_fields``
-- ``source``, ``positions``: the file's text and the line of every key
-- ``syntax_errors``: TOML syntax errors, reworded with a fix
-- ``suggestions``, ``wording``: "did you mean", and values shown in messages
+- ``people``, ``settings``, ``backend``: what a declaration cannot say (a
+  person's key, agreements, per-role cadences, the thresholds' order, the
+  backend ``kind`` dispatching to the registry)
+- ``homes``: where each key lives, to say "move it to [owner]"
+- ``example``: the commented example config, generated
 """
 
 from __future__ import annotations

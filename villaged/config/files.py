@@ -6,7 +6,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from villaged.config import allowed_keys
+from villaged.config.homes import HOMES
 from villaged.config.village_table import read_village
 from villaged.domain.errors import ConfigError
 from villaged.domain.village import Village
@@ -78,7 +78,7 @@ def load_village(path: Path) -> Village:
 def parse_village(text: str, path: Path) -> Village:
     """Validate config ``text``; ``path`` names it in errors and anchors relative paths."""
     path = Path(path).expanduser()
-    src = Source(path, text, homes=allowed_keys.HOMES)
+    src = Source(path, text, homes=HOMES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

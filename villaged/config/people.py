@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from villaged.config import allowed_keys
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import ConfigError
 from villaged.domain.rhythm import RHYTHM_FIX, parse_rhythm
-from villaged.domain.village import Agreement, Owner, Person, WorkingHours
+from villaged.domain.village import Agreement, Owner, Person
+from villaged.schema import declared
 from villaged.schema.typed_table import TypedTable
 from villaged.schema.wording import describe
 
@@ -86,8 +86,9 @@ def read_people(top: TypedTable, owner: Owner) -> tuple[Person, ...]:
 
 
 def _person(t: TypedTable, owner: Owner) -> Person:
-    t.check_keys(allowed_keys.PERSON)
-    name = t.text("name", required=True, nonempty=True, example='name = "Ada Lovelace"')
+    t.check_keys(declared.allowed(Person))
+    values = declared.read_values(Person, t)
+    name = values["name"]
     if "key" in t.data:
         key = t.text("key", example='key = "ada-lovelace"')
         if not _SLUG.fullmatch(key):
@@ -106,44 +107,25 @@ def _person(t: TypedTable, owner: Owner) -> Person:
                 fix='add key = "..." in lower-case letters, digits and hyphens, '
                 'e.g. key = "li-wei"',
             )
-    emails = t.emails("emails", example='emails = ["ada@example.org"]')
-    role = t.role("role")
     agreement = t.table("agreement")
     return Person(
         key=key,
-        name=name,
-        emails=emails,
-        role=role,
-        cadence_days=t.integer("cadence_days", None, low=1, high=3650, example="cadence_days = 30"),
-        interests=t.strings("interests", (), example='interests = ["rare diseases", "running"]'),
-        notes=t.text("notes", example='notes = "Homework: send her the revised aims page."'),
-        paused_until=t.date("paused_until", example="paused_until = 2026-09-01"),
-        do_not_draft=t.boolean("do_not_draft", False),
-        gives=t.strings("gives", (), example='gives = ["Send her the preprint"]'),
         agreement=_agreement(agreement, owner) if agreement is not None else None,
+        **values,
     )
 
 
 def _agreement(t: TypedTable, owner: Owner) -> Agreement:
-    t.check_keys(allowed_keys.AGREEMENT)
-    rhythm = t.text(
-        "rhythm", required=True, nonempty=True, example='rhythm = "monthly on the 2nd Tuesday"'
-    )
+    t.check_keys(declared.allowed(Agreement))
+    (rhythm_key,) = (k for k in declared.keys_of(Agreement) if k.name == "rhythm")
+    rhythm = t.text("rhythm", required=True, nonempty=True, example=rhythm_key.example())
     try:
         rrule, interval_days = parse_rhythm(rhythm, owner.timezone)
     except ConfigError as exc:
         t.fail("rhythm", exc.message, fix=exc.fix or RHYTHM_FIX)
-    duration = t.integer("duration_minutes", Agreement.duration_minutes, low=5, high=480)
-    hours: WorkingHours | None = None
-    if "days" in t.data or "hours" in t.data:
-        hours = t.working_hours(
-            "days",
-            "hours",
-            owner.working_hours,
-            days_example='days = ["tue", "thu"]',
-            hours_example='hours = "14:00-17:00"',
-        )
-    window = hours or owner.working_hours
+    values = declared.read_values(Agreement, t, fallback={"hours": owner.working_hours})
+    duration = values["duration_minutes"]
+    window = values["hours"] or owner.working_hours
     minutes = (window.end.hour - window.start.hour) * 60 + window.end.minute - window.start.minute
     if minutes < duration:
         t.fail(
@@ -152,12 +134,4 @@ def _agreement(t: TypedTable, owner: Owner) -> Agreement:
             f"{window.start:%H:%M}-{window.end:%H:%M}",
             fix="widen the hours or shorten duration_minutes",
         )
-    return Agreement(
-        rrule=rrule,
-        rhythm=rhythm,
-        duration_minutes=duration,
-        location=t.text("location", example='location = "Zoom"'),
-        agenda=t.text("agenda", example='agenda = "Aims page, K award timeline"'),
-        hours=hours,
-        interval_days=interval_days,
-    )
+    return Agreement(rrule=rrule, rhythm=rhythm, interval_days=interval_days, **values)

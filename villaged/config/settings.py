@@ -1,21 +1,17 @@
 """The optional tables of rules: [cadence], [thresholds], [roulette], [digest],
-[invitations] and [daemon]. A missing table means every default."""
+[invitations] and [daemon]. A missing table means every default.
+
+Their keys, ranges and defaults are declared on the settings types
+(``villaged.domain.village``); only what a declaration cannot say is here: the
+per-role [cadence] table and the order of the thresholds.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from typing import Any
 
-from villaged.config import allowed_keys
-from villaged.domain.village import (
-    DEFAULT_CADENCE_DAYS,
-    DigestSettings,
-    Role,
-    Roulette,
-    Thresholds,
-    Village,
-)
+from villaged.domain.village import DEFAULT_CADENCE_DAYS, Role, Thresholds, Village
+from villaged.schema import declared
 from villaged.schema.typed_table import TypedTable
 
 
@@ -23,6 +19,8 @@ def read_cadences(t: TypedTable | None) -> dict[Role, int]:
     cadences = dict(DEFAULT_CADENCE_DAYS)
     if t is None:
         return cadences
+    (spec,) = (k.setting for k in declared.keys_of(Village) if k.name == "cadence")
+    low, high = int(spec.low or 1), int(spec.high or 3650)
     seen: dict[Role, str] = {}
     for name in t.data:
         try:
@@ -37,75 +35,19 @@ def read_cadences(t: TypedTable | None) -> dict[Role, int]:
             )
         seen[role] = name
         example = f"{role.value} = {DEFAULT_CADENCE_DAYS[role]}"
-        cadences[role] = t.integer(name, cadences[role], low=1, high=3650, example=example)
+        cadences[role] = t.integer(name, cadences[role], low=low, high=high, example=example)
     return cadences
 
 
 def read_thresholds(t: TypedTable | None) -> Thresholds:
-    if t is None:
-        return Thresholds()
-    t.check_keys(allowed_keys.THRESHOLDS)
-    defaults = Thresholds()
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(Thresholds):
-        default = getattr(defaults, f.name)
-        if f.type == "float":
-            values[f.name] = t.number(f.name, default)
-        else:
-            values[f.name] = t.integer(f.name, default, low=1)
+    thresholds: Thresholds = declared.read_settings(Thresholds, t)
     order = ("cooling_after", "cold_after", "lapsed_after")
     for lower, upper in itertools.pairwise(order):
-        if values[lower] >= values[upper]:
+        low, high = getattr(thresholds, lower), getattr(thresholds, upper)
+        if t is not None and low >= high:
             t.fail(
                 upper if upper in t.data else lower,
-                f"{lower} ({values[lower]:g}) must be less than {upper} ({values[upper]:g})",
+                f"{lower} ({low:g}) must be less than {upper} ({high:g})",
                 fix="keep 0 < cooling_after < cold_after < lapsed_after, e.g. 1.0, 1.5 and 3.0",
             )
-    return Thresholds(**values)
-
-
-def read_roulette(t: TypedTable | None) -> Roulette:
-    default = Roulette()
-    if t is None:
-        return default
-    t.check_keys(allowed_keys.ROULETTE)
-    return Roulette(
-        day=t.day("day", default.day, example='day = "monday"'),
-        time=t.clock("time", default.time, example='time = "08:00"'),
-        size=t.integer("size", default.size, low=0, high=20),
-    )
-
-
-def read_digest(t: TypedTable | None) -> DigestSettings:
-    # Local delivery defaults to the Maildir that holds the drafts folder
-    # (villaged.backends.local.digest.digest_folder).
-    default = DigestSettings()
-    if t is None:
-        return default
-    t.check_keys(allowed_keys.DIGEST)
-    return DigestSettings(
-        day=t.day("day", default.day, example='day = "monday"'),
-        time=t.clock("time", default.time, example='time = "07:30"'),
-        maildir=t.path("maildir", example='maildir = "~/Maildir"'),
-    )
-
-
-def read_invite_cooldown_weeks(t: TypedTable | None) -> int:
-    return _only_integer(
-        t, allowed_keys.INVITATIONS, Village.invite_cooldown_weeks, low=0, high=104
-    )
-
-
-def read_sync_minutes(t: TypedTable | None) -> int:
-    return _only_integer(t, allowed_keys.DAEMON, Village.sync_minutes, low=1, high=1440)
-
-
-def _only_integer(
-    t: TypedTable | None, keys: tuple[str], default: int, *, low: int, high: int
-) -> int:
-    """The one whole number of a one-key table, else ``default``."""
-    if t is None:
-        return default
-    t.check_keys(keys)
-    (name,) = keys
-    return t.integer(name, default, low=low, high=high)
+    return thresholds

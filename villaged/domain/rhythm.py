@@ -53,6 +53,11 @@ RHYTHM_FIX = (
     + ', or an RRULE such as "FREQ=WEEKLY;INTERVAL=4"'
 )
 
+MAX_INTERVAL_DAYS = 366
+"""An agreement meets at least once a year ("yearly" is the rarest rhythm)."""
+_TOO_RARE = ('an agreement meets at least once a year: write e.g. "quarterly", '
+             '"every 6 months" or "yearly"')
+
 # Meetings repeat at most daily; their time of day comes from working hours.
 _FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _DAYS_PER = {"DAILY": 1.0, "WEEKLY": 7.0, "MONTHLY": 30.44, "YEARLY": 365.25}
@@ -132,9 +137,17 @@ def parse_rhythm(text: str, tz: dt.tzinfo | None = None) -> tuple[str, int]:
     if "=" in raw or raw.upper().startswith("RRULE"):
         parts = _rrule_parts(raw)
     else:
+        if re.search(r"(?<![\w])-\s*\d", raw):
+            raise ConfigError(f'"{raw}" has a negative number', fix=RHYTHM_FIX)
         parts = _phrase_parts(raw)
+    interval = int(parts.get("INTERVAL", "1"))
+    if interval * _DAYS_PER[parts["FREQ"]] > MAX_INTERVAL_DAYS:
+        raise ConfigError(f'"{raw}" is more than a year between meetings', fix=_TOO_RARE)
     rule = ";".join(f"{name}={value}" for name, value in parts.items())
-    return rule, _interval_days(rule, parts, tz, raw)
+    days = _interval_days(rule, parts, tz, raw)
+    if days > MAX_INTERVAL_DAYS:
+        raise ConfigError(f'"{raw}" is more than a year between meetings', fix=_TOO_RARE)
+    return rule, days
 
 
 def _phrase_parts(raw: str) -> dict[str, str]:

@@ -7,12 +7,13 @@ All datetimes are timezone-aware and stored in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from villaged.domain.setting import setting
 from villaged.domain.vocabulary import DraftKind, Guard
 
 KEY_HEADER = "X-Villaged-Key"
@@ -92,27 +93,47 @@ class Agreement:
     """A formal mentorship agreement: regular, scheduled meetings."""
 
     rrule: str  # normalised RRULE text, e.g. "FREQ=WEEKLY;INTERVAL=4"
-    rhythm: str  # the phrase as the owner wrote it
-    duration_minutes: int = 45
-    location: str = ""
-    agenda: str = ""
-    hours: WorkingHours | None = None  # None: the owner's working hours
+    rhythm: str = setting(  # the phrase as the owner wrote it
+        custom=True, required=True, example='"monthly on the 2nd Tuesday"',
+        doc='A plain phrase ("weekly", "every 2 weeks", "every other week", "monthly", '
+        '"monthly on the 2nd Tuesday", "monthly on the last Friday", "quarterly") '
+        'or an RRULE such as "FREQ=WEEKLY;INTERVAL=4"; at least once a year.')
+    duration_minutes: int = setting(45, low=5, high=480, doc="How long each meeting is.")
+    location: str = setting("", example='"Zoom"', doc="Where you meet.")
+    agenda: str = setting("", example='"Aims page, K award timeline"',
+                          doc="What the invitation says you will talk about.")
+    hours: WorkingHours | None = setting(  # None: the owner's working hours
+        None, keys=("days", "hours"), examples=('["tue", "thu"]', '"14:00-17:00"'),
+        doc="Meeting days and hours for this agreement (default: your working days and hours).")
     interval_days: int = 28  # approximate spacing, for "within the rhythm"
 
 
 @dataclass(frozen=True)
 class Person:
-    key: str  # stable slug, e.g. "ada-lovelace"
-    name: str
-    emails: tuple[str, ...]
-    role: Role
-    cadence_days: int | None = None  # per-person override
-    interests: tuple[str, ...] = ()
-    notes: str = ""
-    paused_until: dt.date | None = None
-    do_not_draft: bool = False
-    agreement: Agreement | None = None
-    gives: tuple[str, ...] = ()  # the owner's own give-back ideas
+    key: str = setting(  # stable slug, e.g. "ada-lovelace"
+        custom=True, example='"ada-lovelace"',
+        doc="made from the name (\"Tomás Álvarez\" → \"tomas-alvarez\"); renaming someone? "
+        'set key = "old-key" to keep their history')
+    name: str = setting(required=True, nonempty=True, example='"Ada Lovelace"',
+                        doc="required; the person's name")
+    emails: tuple[str, ...] = setting(kind="emails", example='["ada@example.org"]',
+                                      doc="required; every address they write from")
+    role: Role = setting(doc="required; one of: mentor, sponsor, advocate, coach, ally, "
+                         "role model, peer mentor")
+    cadence_days: int | None = setting(  # per-person override
+        None, low=1, high=3650, example="30",
+        doc="days between contacts, overriding [cadence] for this person")
+    interests: tuple[str, ...] = setting((), example='["rare diseases", "running"]',
+                                         doc="things you share, for conversation starters")
+    notes: str = setting("", example='"Homework: send her the revised aims page."',
+                         doc="anything to remember: shown when villaged drafts to them")
+    paused_until: dt.date | None = setting(None, example="2026-09-01",
+                                           doc="a date (2026-09-01): no drafts before it")
+    do_not_draft: bool = setting(False, doc="true: track the relationship, but never draft to them")
+    agreement: Agreement | None = setting(
+        None, custom=True, doc="a formal mentorship with regular meetings (see Miriam)")
+    gives: tuple[str, ...] = setting(  # the owner's own give-back ideas
+        (), example='["Send her the preprint"]', doc="your own ideas for giving back to them")
 
     @property
     def first_name(self) -> str:
@@ -121,10 +142,17 @@ class Person:
 
 @dataclass(frozen=True)
 class Owner:
-    name: str
-    addresses: tuple[str, ...]
-    timezone: ZoneInfo
-    working_hours: WorkingHours = WorkingHours()
+    name: str = setting(required=True, nonempty=True, example='"Dana Reyes"')
+    addresses: tuple[str, ...] = setting(
+        kind="emails", example='["dana@uni.example"]',
+        doc="Every address you write from. The first is where the weekly digest goes.")
+    timezone: ZoneInfo = setting(
+        example='"America/Chicago"',
+        doc="An IANA time zone: scheduling, the digest and invitations use it.")
+    working_hours: WorkingHours = setting(
+        WorkingHours(), keys=("working_days", "working_hours"),
+        examples=('["mon", "tue", "wed", "thu", "fri"]', '"09:00-17:00"'),
+        doc="When you are free to meet: days (monday..sunday, or mon..sun) and local hours.")
 
     @property
     def address(self) -> str:
@@ -144,32 +172,45 @@ class Thresholds:
     ``lapsed_after``, lapsed beyond.
     """
 
-    cooling_after: float = 1.0
-    cold_after: float = 1.5
-    lapsed_after: float = 3.0
-    min_gap_days: int = 7  # never draft within this many days of contact
-    double_text_days: int = 21  # an unanswered message this recent blocks a draft
-    unanswered_checkins: int = 2  # after this many unanswered check-ins, let it rest
-    max_recipients: int = 10  # more recipients than this is mass mail
-    max_attendees: int = 12  # more attendees than this is not a conversation
-    lookback_days: int = 730  # how far back sources read
-    horizon_days: int = 60  # how far ahead calendars are read
+    cooling_after: float = setting(1.0, low=0.1, high=100,
+                                   doc="Warm up to this many cadences since contact.")
+    cold_after: float = setting(1.5, low=0.1, high=100, doc="Cooling up to this many.")
+    lapsed_after: float = setting(3.0, low=0.1, high=100,
+                                  doc="Cold up to this many; lapsed beyond.")
+    min_gap_days: int = setting(7, low=1, high=365,
+                                doc="Never draft within this many days of contact.")
+    double_text_days: int = setting(21, low=1, high=365,
+                                    doc="Your unanswered message this recent blocks a draft.")
+    unanswered_checkins: int = setting(
+        2, low=1, high=20, doc="After this many unanswered check-ins, let it rest.")
+    max_recipients: int = setting(
+        10, low=1, high=1000, doc="Mail to more people than this is mass mail, not contact.")
+    max_attendees: int = setting(
+        12, low=1, high=1000, doc="A meeting bigger than this is not a conversation.")
+    lookback_days: int = setting(730, low=1, high=18250,
+                                 doc="How far back mail and calendars are read, in days.")
+    horizon_days: int = setting(60, low=1, high=730,
+                                doc="How far ahead calendars are read, in days.")
 
 
 @dataclass(frozen=True)
 class Roulette:
     """Contact List Roulette: each week, a few light check-ins."""
 
-    day: int = 0  # 0 = Monday
-    time: dt.time = dt.time(7, 0)  # before the digest (07:30), so it lists this week's drafts
-    size: int = 3
+    day: int = setting(0, kind="weekday", doc="monday..sunday, or mon..sun")  # 0 = Monday
+    time: dt.time = setting(  # before the digest (07:30), so it lists this week's drafts
+        dt.time(7, 0), doc="24-hour, your time zone; before the digest, so it lists the new drafts")
+    size: int = setting(3, low=0, high=20, doc="Check-ins per week; 0 turns roulette off.")
 
 
 @dataclass(frozen=True)
 class DigestSettings:
-    day: int = 0
-    time: dt.time = dt.time(7, 30)
-    maildir: Path | None = None  # local backend: where the digest is delivered
+    day: int = setting(0, kind="weekday")
+    time: dt.time = setting(dt.time(7, 30))
+    maildir: Path | None = setting(  # local backend: where the digest is delivered
+        None, example='"~/Maildir"',
+        doc="Local backend: the Maildir the digest is delivered to. By default, the Maildir "
+        'that holds the drafts folder (for "~/Maildir/.Drafts", "~/Maildir").')
 
 
 class BackendSettings(Protocol):
@@ -182,15 +223,35 @@ class BackendSettings(Protocol):
 
 @dataclass(frozen=True)
 class Village:
-    owner: Owner
-    people: tuple[Person, ...]
-    backend: BackendSettings
-    cadences: dict[Role, int] = field(default_factory=lambda: dict(DEFAULT_CADENCE_DAYS))
-    thresholds: Thresholds = Thresholds()
-    roulette: Roulette = Roulette()
-    digest: DigestSettings = DigestSettings()
-    invite_cooldown_weeks: int = 8
-    sync_minutes: int = 15
+    owner: Owner = setting(required=True, doc="You.")
+    people: tuple[Person, ...] = setting(key="person", required=True)
+    backend: BackendSettings = setting(
+        custom=True, required=True,
+        doc="Where villaged reads your mail and calendar, and where it writes drafts. "
+        "villaged only ever writes DRAFTS: it never sends mail to anyone.")
+    cadences: dict[Role, int] = setting(
+        key="cadence", custom=True, low=1, high=3650, factory=lambda: dict(DEFAULT_CADENCE_DAYS),
+        doc="How often, in days, you want real contact with each role. "
+        "A person's own cadence_days overrides this.")
+    thresholds: Thresholds = setting(
+        Thresholds(),
+        doc="When a relationship counts as cooling, cold or lapsed, in multiples of the "
+        "person's cadence since your last real contact (0 < cooling < cold < lapsed).")
+    roulette: Roulette = setting(
+        Roulette(),
+        doc="Contact List Roulette: each week, a few light check-ins with people you haven't "
+        "spoken with in a while: cold and cooling first, weighted by how overdue they are. "
+        "Nobody the ick guard protects is ever picked.")
+    digest: DigestSettings = setting(
+        DigestSettings(),
+        doc="The weekly digest: who is warm, who is cooling, what was drafted. It is the one "
+        "message villaged sends, and only ever to you.")
+    invite_cooldown_weeks: int = setting(
+        8, table="invitations", key="cooldown_weeks", low=0, high=104,
+        doc="Weeks to wait before proposing a meeting to the same person again.")
+    sync_minutes: int = setting(
+        15, table="daemon", low=1, high=1440,
+        doc="How often `villaged run` syncs mail and calendars, in minutes.")
     config_path: Path | None = None
 
     @property

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from villaged.domain.addresses import Matcher
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Interaction, Thresholds
+from villaged.ports.cursor import Cursor
 
 
 def unreadable(path: object, what: str, config_key: str, exc: OSError) -> VillagedError:
@@ -46,16 +47,22 @@ class SyncBatch:
     """Interactions found plus the cursor to store with them, atomically."""
 
     interactions: list[Interaction] = field(default_factory=list)
-    cursor: dict[str, Any] | None = None
+    # the source's own cursor type (ports.cursor); a plain mapping is an untyped cursor,
+    # stored as it is, for sources not yet given a cursor type; None drops the stored one
+    cursor: Cursor | Mapping[str, Any] | None = None
     removed_uids: list[str] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     replace: bool = False  # drop everything stored for this source first (full rescan)
 
 
 class Source(Protocol):
+    """A source of contact. It also names its cursor type as ``cursor_type`` (a
+    ``ports.cursor.Cursor`` subclass): the sync driver decodes the stored cursor
+    with it, so ``sync`` is given that type, or None for a full sync."""
+
     @property
     def name(self) -> str:
         """Stable identifier; the key of the stored cursor."""
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    def sync(self, cursor: Any, ctx: SyncContext) -> Iterator[SyncBatch]:
         """Yield batches of what is new since ``cursor`` (everything if None)."""

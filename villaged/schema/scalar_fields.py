@@ -49,21 +49,27 @@ class ScalarFields(Table):
             self.wrong_type(name, "a whole number", example)
         if value < low or (high is not None and value > high):
             limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            bound = f"at least {low}" if value < low else f"at most {high}"
             self.fail(
-                name, f"{value} is out of range", fix=f"use a whole number {limits}, e.g. {example}"
+                name,
+                f"{value} is out of range",
+                fix=f"it must be {bound}; use a whole number {limits}, e.g. {example}",
             )
         return value
 
-    def number(self, name: str, default: float) -> float:
-        example = f"{name} = {default}"
+    def number(
+        self, name: str, default: float, *, low: float, high: float, example: str = ""
+    ) -> float:
+        example = example or f"{name} = {default}"
         if name not in self.data:
             return default
         value = self.data[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.wrong_type(name, "a number", example)
-        if not 0 < value < float("inf"):
-            fix = f"use a number above 0, e.g. {example}"
-            self.fail(name, f"{value} is not a positive number", fix=fix)
+        if not low <= value <= high:  # also NaN and the infinities
+            bound = f"at most {high:g}" if value > high else f"at least {low:g}"
+            fix = f"it must be {bound}; use a number from {low:g} to {high:g}, e.g. {example}"
+            self.fail(name, f"{value} is out of range", fix=fix)
         return float(value)
 
     def boolean(self, name: str, default: bool) -> bool:

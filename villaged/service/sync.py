@@ -3,6 +3,7 @@
 Each batch a source yields is written together with its cursor in one
 transaction (``Store.apply_sync``), so a crash mid-sync loses nothing and
 duplicates nothing: the next run resumes from the last committed cursor.
+Cursors are typed per source and (de)serialised here, through ``ports.cursor``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from villaged.ports.cursor import storable, stored_cursor
 from villaged.ports.source import Source, SyncContext
 from villaged.store import Store
 
@@ -59,8 +61,8 @@ def sync_source(store: Store, source: Source, ctx: SyncContext) -> SourceReport:
     name = source.name
     report = SourceReport()
     started = time.perf_counter()
-    for batch in source.sync(store.cursor(name), ctx):
-        store.apply_sync(name, batch.interactions, batch.cursor, batch.removed_uids,
+    for batch in source.sync(stored_cursor(source, store.cursor(name)), ctx):
+        store.apply_sync(name, batch.interactions, storable(batch.cursor), batch.removed_uids,
                          batch.skipped, batch.replace)
         report.batches += 1
         report.new += len(batch.interactions)

@@ -23,6 +23,8 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import replace as replace_field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,11 +32,11 @@ from villaged.backends.google.api import GoogleApi
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.errors import GoneError
 from villaged.domain.village import Interaction
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 PAGE = 2500
 REWINDOW = dt.timedelta(days=7)
 EVENT_FIELDS = ("nextPageToken,nextSyncToken,items(id,status,summary,start,recurringEventId,"
@@ -90,6 +92,19 @@ def event_facts(event: dict[str, Any], zone: dt.tzinfo) -> EventFacts | None:
     )
 
 
+@dataclass(frozen=True)
+class CalendarCursor(Cursor):
+    """The sync token, and the window and moment of the full listing it continues."""
+
+    KIND = "gcalendar"
+    VERSION = 1
+
+    sync_token: str
+    full_at: str  # when the window was last listed in full (ISO, aware)
+    lookback_days: int
+    horizon_days: int
+
+
 class CalendarSource:
     """One Google calendar. ``name`` is "gcalendar:" + the calendar id."""
 
@@ -105,32 +120,36 @@ class CalendarSource:
     def __repr__(self) -> str:
         return f"CalendarSource({self.calendar_id!r})"
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
-        if self._usable(cursor, ctx):
-            assert cursor is not None
+    cursor_type = CalendarCursor
+
+    def sync(self, cursor: CalendarCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        if cursor is not None and self._usable(cursor, ctx):
             try:
-                items, token = self._list(ctx, sync_token=cursor["sync_token"])
+                items, token = self._list(ctx, sync_token=cursor.sync_token)
             except SyncTokenGone:
                 log.info("%s: sync token expired (410); clearing and resyncing", self.name)
             else:
-                if items or token != cursor["sync_token"]:
-                    yield self._batch(items, ctx, {**cursor, "sync_token": token}, replace=False)
+                if items or token != cursor.sync_token:
+                    yield self._batch(items, ctx, replace_field(cursor, sync_token=token),
+                                      replace=False)
                 return
         items, token = self._list(ctx, sync_token=None)
-        cursor_now = {"version": CURSOR_VERSION, "sync_token": token, "full_at": ctx.now.isoformat(),
-                      "lookback_days": ctx.limits.lookback_days,
-                      "horizon_days": ctx.limits.horizon_days}
+        cursor_now = CalendarCursor(sync_token=token, full_at=ctx.now.isoformat(),
+                                    lookback_days=ctx.limits.lookback_days,
+                                    horizon_days=ctx.limits.horizon_days)
         yield self._batch(items, ctx, cursor_now, replace=True)
 
-    def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
-        if not cursor or cursor.get("version") != CURSOR_VERSION or not cursor.get("sync_token"):
+    def _usable(self, cursor: CalendarCursor, ctx: SyncContext) -> bool:
+        if not cursor.sync_token:
             return False
-        if (cursor.get("lookback_days"), cursor.get("horizon_days")) != (
+        if (cursor.lookback_days, cursor.horizon_days) != (
                 ctx.limits.lookback_days, ctx.limits.horizon_days):
             return False
         try:
-            full_at = dt.datetime.fromisoformat(cursor["full_at"])
-        except (KeyError, TypeError, ValueError):
+            full_at = dt.datetime.fromisoformat(cursor.full_at)
+        except ValueError:
+            return False
+        if full_at.tzinfo is None:
             return False
         return dt.timedelta(0) <= ctx.now - full_at < REWINDOW
 
@@ -159,7 +178,7 @@ class CalendarSource:
             if not page_token:
                 return items, str(page.get("nextSyncToken") or "")
 
-    def _batch(self, items: list[dict[str, Any]], ctx: SyncContext, cursor: dict[str, Any],
+    def _batch(self, items: list[dict[str, Any]], ctx: SyncContext, cursor: CalendarCursor,
                replace: bool) -> SyncBatch:
         interactions: list[Interaction] = []
         removed: list[str] = []
@@ -178,7 +197,7 @@ class CalendarSource:
             interactions.extend(classify_event(facts, ctx.matcher, ctx.limits, self.name))
         log.info("%s: %d events, %d meeting interactions%s", self.name, len(items),
                  len(interactions), " (full)" if replace else "")
-        return SyncBatch(interactions=interactions, cursor=cursor if cursor.get("sync_token") else None,
+        return SyncBatch(interactions=interactions, cursor=cursor if cursor.sync_token else None,
                          removed_uids=[] if replace else removed, skipped=skipped, replace=replace)
 
 

@@ -48,11 +48,11 @@ from villaged.backends.google.gmail_message import (
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import NotFoundError
 from villaged.domain.village import Interaction, Kind, Person
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 LIST_PAGE = 10  # messages.list maxResults: the newest few are all a person usually needs
 PROBES = (1, 1, 2, 4)  # messages fetched per round while the newest ones are not direct
 MAX_PAGES = 2  # list pages per person and direction
@@ -95,6 +95,19 @@ def _safe(addresses: Sequence[str]) -> list[str]:
     return good
 
 
+@dataclass(frozen=True)
+class GmailCursor(Cursor):
+    """The historyId to continue from, and who was searched for under which settings."""
+
+    KIND = "gmail"
+    VERSION = 1
+
+    history_id: str
+    people: dict[str, tuple[str, ...]]  # person key -> normalised addresses, as searched
+    owner: tuple[str, ...]  # the owner's normalised addresses
+    lookback_days: int
+
+
 class GmailSource:
     """The owner's Gmail. ``name`` is "gmail"."""
 
@@ -111,39 +124,36 @@ class GmailSource:
 
     # -- the protocol -----------------------------------------------------------
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
-        if not self._usable(cursor, ctx):
+    cursor_type = GmailCursor
+
+    def sync(self, cursor: GmailCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+        if cursor is None or not self._usable(cursor, ctx):
             log.info("gmail: initial per-person sync of %d people", len(self.people))
             yield from self._full(ctx, replace=True)
             return
-        assert cursor is not None
         try:
             yield from self._incremental(cursor, ctx)
         except HistoryExpired:
-            log.info("gmail: history %s has expired; per-person resync", cursor["history_id"])
+            log.info("gmail: history %s has expired; per-person resync", cursor.history_id)
             yield from self._full(ctx, replace=False)
 
     # -- cursor -------------------------------------------------------------------
 
-    def _signature(self, ctx: SyncContext) -> dict[str, Any]:
-        return {
-            "owner": sorted(normalize(a) for a in self.owner_addresses),
-            "lookback_days": ctx.limits.lookback_days,
-        }
+    def _owner_signature(self) -> tuple[str, ...]:
+        return tuple(sorted(normalize(a) for a in self.owner_addresses))
 
-    def _people_signature(self) -> dict[str, list[str]]:
-        return {p.key: sorted(normalize(e) for e in p.emails) for p in self.people}
+    def _people_signature(self) -> dict[str, tuple[str, ...]]:
+        return {p.key: tuple(sorted(normalize(e) for e in p.emails)) for p in self.people}
 
-    def _cursor(self, history_id: str, ctx: SyncContext) -> dict[str, Any]:
-        return {"version": CURSOR_VERSION, "history_id": str(history_id),
-                "people": self._people_signature(), **self._signature(ctx)}
+    def _cursor(self, history_id: str, ctx: SyncContext) -> GmailCursor:
+        return GmailCursor(history_id=str(history_id), people=self._people_signature(),
+                           owner=self._owner_signature(), lookback_days=ctx.limits.lookback_days)
 
-    def _usable(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> bool:
-        if not cursor or cursor.get("version") != CURSOR_VERSION:
+    def _usable(self, cursor: GmailCursor, ctx: SyncContext) -> bool:
+        if not cursor.history_id.isdigit():
             return False
-        if not str(cursor.get("history_id", "")).isdigit():
-            return False
-        return all(cursor.get(k) == v for k, v in self._signature(ctx).items())
+        return (cursor.owner, cursor.lookback_days) == (
+            self._owner_signature(), ctx.limits.lookback_days)
 
     # -- full (per person) --------------------------------------------------------
 
@@ -265,10 +275,10 @@ class GmailSource:
 
     # -- incremental ------------------------------------------------------------
 
-    def _incremental(self, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[SyncBatch]:
-        start = str(cursor["history_id"])
+    def _incremental(self, cursor: GmailCursor, ctx: SyncContext) -> Iterator[SyncBatch]:
+        start = cursor.history_id
         added, history_id = self._history(start)
-        known = cursor.get("people") or {}
+        known = cursor.people
         current = self._people_signature()
         newcomers = [p for p in self.people if known.get(p.key) != current[p.key]]
         new_cursor = self._cursor(history_id, ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from villaged.backends.google.settings import KEYS, read_google
+from villaged.backends.google.settings import GoogleBackend, read_google
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.doctor import BackendCheckup, Finding
@@ -24,5 +24,6 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
     return checks(checkup)
 
 
-PLUGIN = BackendPlugin(kind="google", keys=("google",), read=read_google, open=_open,
-                       doctor=_doctor, sections={"[backend.google]": KEYS})
+PLUGIN = BackendPlugin(kind="google", read=read_google, open=_open, doctor=_doctor,
+                       tables={"google": GoogleBackend},
+                       example='"google": Gmail and Google Calendar')

@@ -22,6 +22,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ import recurring_ical_events
 
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.village import Interaction
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext, unreadable
 
 try:  # a Google export may name its zone only in X-WR-TIMEZONE
@@ -40,7 +42,6 @@ except ImportError:  # pragma: no cover - installed with recurring-ical-events
 
 log = logging.getLogger(__name__)
 
-CURSOR_VERSION = 1
 UNPARSEABLE = "unparseable calendar"
 BROKEN_EVENT = "broken event"
 TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
@@ -71,6 +72,20 @@ def occurrence_uid(uid: str, start: dt.datetime) -> str:
     return f"{uid}@{start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
+@dataclass(frozen=True)
+class IcsCursor(Cursor):
+    """The file's digest, the window read, and what it stored."""
+
+    KIND = "ics"
+    VERSION = 1
+
+    sha256: str
+    start: str  # first and last UTC day of the window, ISO
+    end: str
+    keys: tuple[tuple[str, str], ...]  # (uid, person) of every interaction stored
+    skipped: dict[str, int]
+
+
 class IcsSource:
     """One .ics file. ``name`` is "ics:" + its absolute path."""
 
@@ -92,22 +107,22 @@ class IcsSource:
         return ((now - dt.timedelta(days=ctx.limits.lookback_days)).date(),
                 (now + dt.timedelta(days=ctx.limits.horizon_days)).date())
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    cursor_type = IcsCursor
+
+    def sync(self, cursor: IcsCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         try:
             data = self.path.read_bytes()
         except OSError as exc:
             raise unreadable(self.path, "calendar file", "backend.calendars", exc) from exc
         digest = hashlib.sha256(data).hexdigest()
         first, last = self.window(ctx)
-        if cursor and cursor.get("version") != CURSOR_VERSION:
-            cursor = None
-        if cursor and (cursor.get("sha256"), cursor.get("start"), cursor.get("end")) == (
+        if cursor and (cursor.sha256, cursor.start, cursor.end) == (
                 digest, first.isoformat(), last.isoformat()):
             log.debug("%s: unchanged", self.name)
             return
 
         interactions, skipped, parsed = self.expand(data, first, last, ctx)
-        previous_keys = {tuple(k) for k in (cursor or {}).get("keys", [])}
+        previous_keys = set(cursor.keys) if cursor else set()
         if parsed:
             keys = {(i.uid, i.person) for i in interactions}
         else:  # keep what a half-written or broken file cannot confirm or deny
@@ -115,13 +130,9 @@ class IcsSource:
         removed = sorted({uid for uid, person in previous_keys - keys})
         delta = Counter(skipped)
         if cursor:
-            delta.subtract(cursor.get("skipped", {}))
-        new_cursor = {
-            "version": CURSOR_VERSION, "sha256": digest,
-            "start": first.isoformat(), "end": last.isoformat(),
-            "keys": sorted([uid, person] for uid, person in keys),
-            "skipped": dict(skipped),
-        }
+            delta.subtract(cursor.skipped)
+        new_cursor = IcsCursor(sha256=digest, start=first.isoformat(), end=last.isoformat(),
+                               keys=tuple(sorted(keys)), skipped=dict(skipped))
         log.info("%s: %d meeting interactions in %s..%s, %d removed", self.name,
                  len(interactions), first, last, len(removed))
         yield SyncBatch(interactions=interactions, cursor=new_cursor, removed_uids=removed,

@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from villaged.core.mailparse import classify_block, header_end
 from villaged.domain.errors import VillagedError
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ FIRST_READ = 16 * 1024
 BATCH_FILES = 2000
 MAX_DEPTH = 12
 PROGRESS_EVERY = 200  # files between progress reports (also the daemon's stop points)
-CURSOR_VERSION = 1
 SUBDIRS = ("cur", "new", "tmp")
 
 
@@ -61,6 +61,16 @@ def read_header(path: str, cap: int = HEADER_CAP) -> bytes:
 
 def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
+@dataclass(frozen=True)
+class MaildirCursor(Cursor):
+    """Per folder ("" for the top one), the unique part of every message file read."""
+
+    KIND = "maildir"
+    VERSION = 1
+
+    folders: dict[str, tuple[str, ...]]
 
 
 class MaildirSource:
@@ -117,14 +127,13 @@ class MaildirSource:
         walk(self.path, 0)
         return found
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    cursor_type = MaildirCursor
+
+    def sync(self, cursor: MaildirCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         folders = self.folders()
-        previous: dict[str, list[str]] | None = None
-        if cursor and cursor.get("version") == CURSOR_VERSION \
-                and isinstance(cursor.get("folders"), dict):
-            previous = cursor["folders"]
+        previous = cursor.folders if cursor is not None else None
         replace = previous is None
-        state: dict[str, list[str]] = dict(previous or {})
+        state: dict[str, tuple[str, ...]] = dict(previous or {})
         batch = SyncBatch(replace=replace)
         read = 0
         listings = []
@@ -150,14 +159,14 @@ class MaildirSource:
                 done.append(unique)
                 read += 1
                 if read % self.batch_files == 0:
-                    state[key] = sorted(kept + done)
-                    batch.cursor = {"version": CURSOR_VERSION, "folders": dict(state)}
+                    state[key] = tuple(sorted(kept + done))
+                    batch.cursor = MaildirCursor(folders=dict(state))
                     yield batch
                     batch = SyncBatch()
-            state[key] = sorted(kept + done)
+            state[key] = tuple(sorted(kept + done))
         ctx.progress(total, total)
         final = {key: state[key] for key, _ in folders if key in state}
-        batch.cursor = {"version": CURSOR_VERSION, "folders": final}
+        batch.cursor = MaildirCursor(folders=final)
         if read or replace or final != previous:
             log.info("%s: read %d new messages in %d folders", self.name, read, len(folders))
             yield batch

@@ -25,11 +25,13 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from villaged.core.mailparse import classify_block, header_end
 from villaged.domain.village import Interaction
+from villaged.ports.cursor import Cursor
 from villaged.ports.source import SyncBatch, SyncContext, unreadable
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ CHUNK = 1 << 20  # bytes per read
 HEADER_CAP = 256 * 1024  # the most of one message's header block ever held
 BATCH_BYTES = 16 << 20  # about this much of the file per SyncBatch
 HASH_SPAN = 64 * 1024
-CURSOR_VERSION = 1
 SEP = b"\nFrom "
 
 TRUNCATED = "truncated message"
@@ -145,6 +146,22 @@ def _sha256_at(fd: int, offset: int, length: int) -> str:
     return hashlib.sha256(os.pread(fd, length, offset)).hexdigest()
 
 
+@dataclass(frozen=True)
+class MboxCursor(Cursor):
+    """Where the last message starts, and what identifies the file read so far."""
+
+    KIND = "mbox"
+    VERSION = 1
+
+    offset: int  # where the last message read starts
+    size: int  # the file's size when read
+    mtime_ns: int
+    inode: int
+    head: str  # SHA-256 of the first HASH_SPAN bytes
+    tail: str  # SHA-256 of the HASH_SPAN bytes before ``offset``
+    tail_skipped: dict[str, int]  # skips counted for the last message (taken back on re-read)
+
+
 class MboxSource:
     """One mbox file. ``name`` is "mbox:" + its absolute path."""
 
@@ -160,7 +177,9 @@ class MboxSource:
     def __repr__(self) -> str:
         return f"MboxSource({str(self.path)!r})"
 
-    def sync(self, cursor: dict[str, Any] | None, ctx: SyncContext) -> Iterator[SyncBatch]:
+    cursor_type = MboxCursor
+
+    def sync(self, cursor: MboxCursor | None, ctx: SyncContext) -> Iterator[SyncBatch]:
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - closed by the `with f:` below
         except OSError as exc:
@@ -168,11 +187,11 @@ class MboxSource:
         with f:
             yield from self._sync(f, cursor, ctx)
 
-    def _sync(self, f: BinaryIO, cursor: dict[str, Any] | None,
+    def _sync(self, f: BinaryIO, cursor: MboxCursor | None,
               ctx: SyncContext) -> Iterator[SyncBatch]:
         fd = f.fileno()
         st = os.fstat(fd)
-        size, identity = st.st_size, {"mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+        size, identity = st.st_size, (st.st_mtime_ns, st.st_ino)
         start = self._resume_offset(fd, cursor, size, identity)
         if start is None:
             log.debug("%s: unchanged", self.name)
@@ -182,7 +201,7 @@ class MboxSource:
         skipped: Counter[str] = Counter()
         if not replace:
             assert cursor is not None
-            skipped.subtract(cursor.get("tail_skipped", {}))
+            skipped.subtract(cursor.tail_skipped)
             log.info("%s: reading %d new bytes from offset %d", self.name, size - start, start)
         else:
             log.info("%s: full scan of %d bytes", self.name, size)
@@ -219,35 +238,31 @@ class MboxSource:
                         replace=replace)
         ctx.progress(size, size)
 
-    def _cursor(self, fd: int, offset: int, size: int, identity: dict[str, int],
-                tail_skipped: Counter[str]) -> dict[str, Any]:
+    def _cursor(self, fd: int, offset: int, size: int, identity: tuple[int, int],
+                tail_skipped: Counter[str]) -> MboxCursor:
         tail_from = max(0, offset - HASH_SPAN)
-        return {
-            "version": CURSOR_VERSION,
-            "offset": offset,
-            "size": size,
-            **identity,
-            "head": _sha256_at(fd, 0, min(HASH_SPAN, size)),
-            "tail": _sha256_at(fd, tail_from, offset - tail_from),
-            "tail_skipped": dict(tail_skipped),
-        }
+        return MboxCursor(
+            offset=offset, size=size, mtime_ns=identity[0], inode=identity[1],
+            head=_sha256_at(fd, 0, min(HASH_SPAN, size)),
+            tail=_sha256_at(fd, tail_from, offset - tail_from),
+            tail_skipped=dict(tail_skipped))
 
-    def _resume_offset(self, fd: int, cursor: dict[str, Any] | None, size: int,
-                       identity: dict[str, int]) -> int | None:
+    def _resume_offset(self, fd: int, cursor: MboxCursor | None, size: int,
+                       identity: tuple[int, int]) -> int | None:
         """Where to resume reading: None if nothing changed, -1 for a full scan."""
-        if not cursor or cursor.get("version") != CURSOR_VERSION:
+        if cursor is None:
             return -1
         try:
-            c_size, offset = int(cursor["size"]), int(cursor["offset"])
-            same_file = cursor["inode"] == identity["inode"]
-            if same_file and c_size == size and cursor["mtime_ns"] == identity["mtime_ns"]:
+            c_size, offset = cursor.size, cursor.offset
+            same_file = cursor.inode == identity[1]
+            if same_file and c_size == size and cursor.mtime_ns == identity[0]:
                 return None
             if not same_file or size < c_size or not 0 <= offset <= c_size:
                 return -1
-            if _sha256_at(fd, 0, min(HASH_SPAN, c_size)) != cursor["head"]:
+            if _sha256_at(fd, 0, min(HASH_SPAN, c_size)) != cursor.head:
                 return -1
             tail_from = max(0, offset - HASH_SPAN)
-            if _sha256_at(fd, tail_from, offset - tail_from) != cursor["tail"]:
+            if _sha256_at(fd, tail_from, offset - tail_from) != cursor.tail:
                 return -1
             # A message must start there (at 0: no text before it, counted or not).
             if offset == 0:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from villaged.backends.local import doctor
-from villaged.backends.local.settings import KEYS, read_local
+from villaged.backends.local.settings import LocalBackend, read_local
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.plugin import BackendPlugin
@@ -18,5 +18,6 @@ def _open(village: Village, settings: Any, state_dir: Path) -> BackendIO:
     return LocalIO(village, settings)
 
 
-PLUGIN = BackendPlugin(kind="local", keys=KEYS, read=read_local, open=_open,
-                       doctor=doctor.checks)
+PLUGIN = BackendPlugin(kind="local", read=read_local, open=_open, doctor=doctor.checks,
+                       tables={"": LocalBackend},
+                       example='"local": mail files on this machine')
