@@ -202,3 +202,10 @@ def test_demo_runs_the_real_pipeline_and_sends_nothing(tmp_path):
     drafts = list((tmp_path / "demo" / "Maildir" / ".Drafts" / "cur").iterdir())
     assert len(drafts) == 4
     assert "Nothing was sent" in text
+    # the digest itself, on the terminal: what to do this week comes first
+    digest = text.split("== digest ==")[1]
+    assert digest.index("== This week ==") < digest.index("== Your village ==")
+    assert "- Review the invitation to Ada Lovelace" in digest
+    assert "First meeting Tue 24 Nov, 09:00, tomorrow: short notice; then every 4 weeks." \
+        in digest
+    assert f"HTML version (open it in a browser): {tmp_path / 'demo' / 'digest.html'}" in digest

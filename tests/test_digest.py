@@ -21,7 +21,8 @@ from villaged.cli.main import main
 from villaged.compose.digest import (
     DigestInput,
     compose_digest,
-    digest_model,
+    digest_parts,
+    digest_view,
     sparkline,
     subject_line,
 )
@@ -116,59 +117,98 @@ def test_the_digest_for_a_known_village(known):
     result = run_digest(v, store, io, NOW)
     text = result.text
     assert result.subject == "Your village this week: 2 going cold, 1 draft to review"
+    assert text.startswith("Good morning Dana.")
+    # the order: what to do first, then meetings, then the village, then the trend
+    heads = [line for line in text.splitlines() if line.startswith("== ")]
+    assert heads == ["== This week ==", "== Meetings in the next 7 days ==",
+                     "== Your village ==", "== Trend, last 4 weeks =="]
 
-    village_map = section(text, "Your village map")
-    assert "mentor       Ada Lovelace" in village_map
-    assert "peer mentor  Lise Meitner, Hedy Lamarr" in village_map
-    assert "sponsor      (empty)" in village_map
-    assert "No sponsor yet: someone with influence" in village_map
-    assert "No mentor yet" not in village_map
-
-    table = section(text, "Relationships")
-    assert "Hedy Lamarr            peer mentor cold    last 2026-10-04 (email from them)" in table
-    assert "Marie Curie" in table and "due 2026-05-27, 180 days overdue" in table
-
-    drafts = section(text, "Drafts awaiting your review")
-    assert "check-in for Hedy Lamarr" in drafts
-    assert str(v.backend.drafts) in drafts
-
-    follow = section(text, "Follow-ups")
-    assert "Barbara McClintock: your check-in of 2026-11-13 has no reply yet" in follow
-    assert "Let Marie Curie rest: your last 2 check-ins went unanswered" in follow
+    week = section(text, "This week")
+    assert week.index("Review the check-in for Hedy Lamarr") < week.index("Give back:")
+    assert "They wrote last, on 4 Oct (50 days ago)." in week  # her unanswered message
+    assert str(v.backend.drafts) in week
+    assert "Publicly recognise Katherine's latest achievement" in week  # never given: oldest
+    stale = week.split("Invitations gone stale:")[1]
+    assert "Ada Lovelace" in stale and "3 of the last 3" in stale  # the series falls through
 
     meetings = section(text, "Meetings in the next 7 days")
     assert "Thu 26 Nov" in meetings and "Lise Meitner: Peer mentoring, Lise" in meetings
     assert "Too far ahead" not in meetings and "Mentoring: Ada" not in meetings  # declined
 
-    give = section(text, "Give back")
-    assert "Publicly recognise Katherine's latest achievement" in give  # never given: oldest
+    village_part = section(text, "Your village")
+    # the empty role: one line, one tip, not a box per role
+    assert village_part.count("No one yet as sponsor.") == 1
+    assert "Tip: a sponsor is someone with influence" in village_part
+    # people by urgency: lapsed and cold first, then cooling, unknown, warm
+    order = [line[2:].split("  ")[0] for line in village_part.splitlines()
+             if line.startswith("- ")]
+    assert order == ["Marie Curie", "Hedy Lamarr", "Ada Lovelace", "Barbara McClintock",
+                     "Katherine Johnson", "Lise Meitner", "Rosalind Franklin"]
+    attention = village_part.split("Warm and unknown:")[0]
+    assert "Marie Curie          cold     role model" in attention
+    assert "last 2026-01-27 (email from them), 180 days overdue" in attention
+    assert "Let it rest: your last 2 check-ins went unanswered." in attention
+    assert "Barbara McClintock" not in attention
+    assert "Your check-in of 13 Nov: no reply yet" in village_part  # Barbara
 
-    trend = section(text, "Trend")
+    trend = section(text, "Trend, last 4 weeks")
     assert "warm     ▄▅▅█  5 (+2 on last week)" in trend  # W45..W48 incl. this week
     assert "overdue  █▆▅▅  2 (same as last week)" in trend
 
-    declined = section(text, "Recurring meetings that keep falling through")
-    assert "Ada Lovelace" in declined and "3 of the last 3" in declined
-    # the HTML says the same things, in its sections
+    # the HTML says the same things, in the same order
     doc = strict_parse(result.html)
-    ids = {e.get("id") for e in doc.iter() if e.get("id")}
-    assert ids >= {"village-map", "relationships", "drafts", "follow-ups", "meetings",
-                   "give-back", "trend", "declined"}
-    html_text = "".join(doc.itertext())
-    for needle in ("No sponsor yet:", "Hedy Lamarr", "Let Marie Curie rest",
+    ids = [e.get("id") for e in doc.iter() if e.get("id")]
+    assert ids == ["this-week", "give-back", "meetings", "village", "trend"]
+    html_text = " ".join(doc.itertext())
+    for needle in ("No one yet as sponsor.", "Hedy Lamarr", "Let it rest",
                    "Publicly recognise Katherine", "keeps being declined"):
         assert needle in html_text
+    assert html_text.index("Review the check-in for Hedy") < html_text.index("Needs attention")
+
+
+def test_the_text_part_fits_78_columns(known):
+    v, store, io = known
+    text = run_digest(v, store, io, NOW).text
+    for line in text.splitlines():
+        assert len(line) <= 78 or " " not in line.strip(), line  # only a lone long path
+
+
+def test_the_trend_waits_for_four_weekly_points(tmp_path: Path):
+    v = village([person("ada", name="Ada Lovelace")], tmp_path)
+    weeks = [("2026-W46", {"warm": 1, "overdue": 0}), ("2026-W47", {"warm": 0, "overdue": 1})]
+    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[], interactions=[],
+                       snapshots=weeks, giveback=None, drafts_link="/d")
+    assert digest_view(v, data, NOW).trend is None
+    msg = compose_digest(v, data, environment(None), NOW, "k")
+    assert "Trend" not in digest_parts(msg)[0] and 'id="trend"' not in digest_parts(msg)[1]
+    more = dataclasses.replace(data, snapshots=[("2026-W45", {"warm": 2}), *weeks])
+    trend = digest_view(v, more, NOW).trend
+    assert trend is not None and trend.weeks == ("2026-W45", "2026-W46", "2026-W47", "2026-W48")
+
+
+@pytest.mark.parametrize("hour,word", [(7, "Good morning"), (13, "Good afternoon"),
+                                       (17, "Good afternoon"), (19, "Good evening")])
+def test_the_greeting_follows_the_owners_local_hour(tmp_path: Path, hour, word):
+    v = village([], tmp_path)
+    at = dt.datetime(2026, 11, 23, hour, 14, tzinfo=v.owner.timezone)
+    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[], interactions=[],
+                       snapshots=[], giveback=None, drafts_link="/d")
+    assert digest_view(v, data, at).greeting == f"{word} Dana"
 
 
 def test_the_html_is_email_safe(known):
     v, store, io = known
-    doc = strict_parse(run_digest(v, store, io, NOW).html)
+    html = run_digest(v, store, io, NOW).html
+    doc = strict_parse(html)
     tags = {e.tag for e in doc.iter() if isinstance(e.tag, str)}
     assert not tags & {"script", "img", "link", "style", "iframe", "object"}
+    # bars are table cells with bgcolor and width, which Outlook's Word renderer draws
     bars = [e for e in doc.iter() if e.get("class") == "bar"]
-    assert len(bars) == len(v.people)
-    assert all("width:" in e[0].get("style") for e in bars)
-    assert "file:" not in run_digest(v, store, io, NOW).html
+    assert len(bars) == sum(1 for p in v.people if p.key != "nobody")
+    for bar in bars:
+        cells = [e for e in bar.iter() if e.tag == "td"]
+        assert all(c.get("bgcolor") and c.get("width", "").endswith("%") for c in cells)
+    assert "file:" not in html and "inline-block" not in html
 
 
 def test_the_message_goes_to_the_owner_only_as_text_and_html(known):
@@ -314,11 +354,12 @@ def test_sparkline_and_subject():
 
 def test_a_gmail_drafts_link_is_a_link(tmp_path: Path):
     v = village([person("ada")], tmp_path)
-    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[], interactions=[],
+    draft = DraftRecord(key="checkin:ada:2026-W48", person="ada", kind="checkin",
+                        week="2026-W48", state=DraftState.CREATED, created_at=NOW)
+    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[draft], interactions=[],
                        snapshots=[], giveback=None,
                        drafts_link="https://mail.google.com/mail/u/0/#drafts")
-    model = digest_model(v, data, NOW)
-    assert model["drafts_link_is_url"]
+    assert digest_view(v, data, NOW).drafts_link_is_url
     html = compose_digest(v, data, environment(None), NOW, "k").get_body(("html",)).get_content()
     links = [e for e in strict_parse(html).iter() if e.tag == "a"]
     assert [a.get("href") for a in links] == ["https://mail.google.com/mail/u/0/#drafts"]
@@ -373,17 +414,75 @@ def test_cli_delivers_once_a_week_unless_forced(tmp_path: Path):
     assert forced.exit_code == 0 and inbox_count(tmp_path) == 2
 
 
-def test_cli_renders_html_and_text_without_delivering(tmp_path: Path):
+def test_cli_previews_never_deliver(tmp_path: Path):
     write_config(tmp_path)
     out = tmp_path / "digest.html"
-    result = cli(tmp_path, "digest", "--no-sync", "--no-deliver", "--stdout", "--html", str(out))
+    result = cli(tmp_path, "digest", "--no-sync", "--stdout", "--html", str(out))
     assert result.exit_code == 0, result.output
-    assert "== Your village map ==" in result.output and "No sponsor yet" in result.output
+    assert "== This week ==" in result.output and "No one yet as sponsor" in result.output
+    assert "not delivered" in result.output
     strict_parse(out.read_text(encoding="utf-8"))
     assert not (tmp_path / "Maildir").exists() or inbox_count(tmp_path) == 0
-    # rendering did not use up the week's delivery
+    assert cli(tmp_path, "digest", "--no-sync", "--html", str(out)).exit_code == 0
+    assert not (tmp_path / "Maildir").exists() or inbox_count(tmp_path) == 0
+    # previews did not use up the week's delivery
     assert "delivered" in cli(tmp_path, "digest", "--no-sync").output
     assert inbox_count(tmp_path) == 1
+
+
+def test_cli_a_preview_delivers_when_asked(tmp_path: Path):
+    write_config(tmp_path)
+    result = cli(tmp_path, "digest", "--no-sync", "--stdout", "--deliver")
+    assert result.exit_code == 0, result.output
+    assert "== This week ==" in result.output and inbox_count(tmp_path) == 1
+
+
+def test_the_trend_keeps_the_snapshot_the_delivered_digest_showed(known):
+    from villaged.service.round import run_round
+
+    v, store, io = known
+    delivered = run_digest(v, store, io, NOW)
+    assert delivered.delivered
+    shown = dict(store.snapshots())["2026-W48"]
+    assert shown["warm"] == 5 and shown["overdue"] == 2
+    # later in the week Marie and Hedy write back: rounds and previews leave W48 alone
+    store.apply_sync("test", [seen("marie", -1), seen("hedy", -2)], {})
+    run_round(v, store, io, NOW + 3 * DAY, sync=False, draft=True)
+    preview = run_digest(v, store, io, NOW + 3 * DAY, deliver=False)
+    assert "warm     ▃▄▄█  7 (+4 on last week)" in preview.text  # the preview: this moment
+    assert dict(store.snapshots())["2026-W48"] == shown
+    next_week = run_digest(v, store, io, NOW + 7 * DAY)
+    assert next_week.delivered
+    now_warm = dict(store.snapshots())["2026-W49"]["warm"]
+    assert now_warm == 7
+    # last week's point is the 5 the owner read, not the 7 of later rounds
+    assert "warm     ▃▄▄▆█  7 (+2 on last week)" in section(next_week.text, "Trend, last 5 weeks")
+    assert dict(store.snapshots())["2026-W48"] == shown
+
+
+def test_an_invitation_says_when_it_proposes_to_meet(tmp_path: Path):
+    ada = person("ada", Role.MENTOR, name="Ada Lovelace", agreement=AGREEMENT,
+                 interests=("computing history",))
+    v = village([ada], tmp_path)
+    slot = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)  # Tue 09:00 in Chicago
+    invite = DraftRecord(key="invite:ada:2026-W48", person="ada", kind="invite",
+                         week="2026-W48", state=DraftState.CREATED, created_at=NOW,
+                         subject="Our mentoring meetings", slot=slot)
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.ledger_begin(invite)
+        [stored] = store.ledger()
+    assert stored.slot == slot
+    data = DigestInput(week="2026-W48", standings=[], plan=[], ledger=[stored],
+                       interactions=[], snapshots=[], giveback=None, drafts_link="/d")
+    text = digest_parts(compose_digest(v, data, environment(None), NOW, "k"))[0]
+    week = section(text, "This week")
+    assert "- Review the invitation to Ada Lovelace" in week
+    assert "First meeting Tue 24 Nov, 09:00, tomorrow: short notice; then every 2 weeks." in week
+    # a week later, unsent: stale, and it says the date has passed
+    later = dataclasses.replace(data, week="2026-W49")
+    text = digest_parts(compose_digest(v, later, environment(None), NOW + 7 * DAY, "k"))[0]
+    stale = section(text, "This week").split("Invitations gone stale:")[1]
+    assert "Ada Lovelace" in stale and "proposes Tue 24 Nov, which has passed" in stale
 
 
 def test_cli_gives_lists_each_person_and_time_since_the_last_give(tmp_path: Path):
@@ -477,7 +576,7 @@ def test_a_declined_series_in_a_real_calendar_is_a_digest_note_and_no_draft(tmp_
     assert result.written == []
     [item] = result.plan
     assert item.guard == "series-declined"
-    notes = section(digest.text, "Recurring meetings that keep falling through")
+    notes = section(digest.text, "This week").split("Invitations gone stale:")[1]
     assert "Ada Lovelace" in notes and "(3 of the last 3)" in notes
 
 
@@ -485,11 +584,11 @@ def test_the_owner_can_override_the_digest_templates(tmp_path: Path):
     folder = tmp_path / "templates" / "digest"
     folder.mkdir(parents=True)
     (folder / "digest.txt.j2").write_text(
-        "{{ subject }}\n{% for r in rows %}{{ r.name }}\n{% endfor %}")
+        "{{ subject }}\n{% for c in attention + others %}{{ c.name }}\n{% endfor %}")
     v = dataclasses.replace(village([person("ada", name="Ada Lovelace")], tmp_path),
                             config_path=tmp_path / "village.toml")
     with Store(tmp_path / "s.sqlite3") as store:
         result = run_digest(v, store, LocalIO(v, v.backend), NOW, deliver=False)
     assert result.text.splitlines() == [
         "Your village this week: nobody going cold, no drafts to review", "Ada Lovelace"]
-    assert "Your village map" in result.html  # the shipped HTML template still applies
+    assert "Your village" in result.html  # the shipped HTML template still applies

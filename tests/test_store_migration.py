@@ -1,5 +1,5 @@
 """The service's state moves from JSON blobs in kv to tables with real columns
-(schema 2), keeping everything a database written by the previous schema held."""
+(schema 3), keeping everything a database written by the previous schema held."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from villaged.domain.vocabulary import DraftKind
 from villaged.store import MIGRATIONS, Store
 
 UTC = dt.UTC
+PREVIOUS = 2  # the schema before the service state got its tables
 
 
 def old_database(path: Path) -> None:
-    """A database as villaged wrote it at schema 1, service state in kv."""
+    """A database as villaged wrote it at schema 2, service state in kv."""
     db = sqlite3.connect(path)
-    for statement in filter(str.strip, MIGRATIONS[0].split(";")):
-        db.execute(statement)
-    db.execute("PRAGMA user_version = 1")
+    for script in MIGRATIONS[:PREVIOUS]:
+        for statement in filter(str.strip, script.split(";")):
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {PREVIOUS}")
     db.execute("PRAGMA journal_mode=WAL")
     kv = {
         "parked": {"reason": "Google refused villaged's grant", "fix": "run `villaged auth`",
@@ -48,7 +50,7 @@ def old_database(path: Path) -> None:
                "'email_in',1,'<m1>','hi','<m1>',NULL,'ok')")
     db.execute("INSERT INTO ledger VALUES ('checkin:ada:2026-W48','ada','checkin','2026-W48',"
                "'pending','d1','Catching up',0,'2026-11-23T14:00:00+00:00',"
-               "'2026-11-23T14:00:00+00:00')")
+               "'2026-11-23T14:00:00+00:00',NULL)")
     db.execute("INSERT INTO job_runs VALUES ('draft','2026-11-23','2026-11-23T14:00:00+00:00',"
                "NULL,NULL,'')")
     db.commit()
@@ -59,7 +61,7 @@ def test_the_migration_keeps_every_kind_of_service_state(tmp_path):
     path = tmp_path / "villaged.sqlite3"
     old_database(path)
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
         parked = store.parked()
         assert parked is not None and parked.reason == "Google refused villaged's grant"
         assert parked.fix == "run `villaged auth`" and parked.job == "sync"

@@ -54,7 +54,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE snapshots (week TEXT PRIMARY KEY, taken_at TEXT NOT NULL, data TEXT NOT NULL);
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
-    # 2: the service's state gets tables with real columns; the JSON blobs that held
+    # 2: an invitation's proposed first meeting, for the digest
+    """
+    ALTER TABLE ledger ADD COLUMN slot TEXT;
+    """,
+    # 3: the service's state gets tables with real columns; the JSON blobs that held
     # it in kv are moved over (kept as they were) and removed from kv
     """
     CREATE TABLE parked (
@@ -366,7 +370,8 @@ class Store:
     # -- drafts ledger ------------------------------------------------------
 
     def ledger(self, person: str | None = None) -> list[DraftRecord]:
-        sql = "SELECT * FROM ledger"
+        sql = ("SELECT key, person, kind, week, state, draft_id, subject, variant, created_at, "
+               "updated_at, slot FROM ledger")
         args: tuple[str, ...] = ()
         if person is not None:
             sql += " WHERE person = ?"
@@ -377,10 +382,11 @@ class Store:
         """Claim a natural key in state ``creating``; False if it exists already."""
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO ledger (key, person, kind, week, state, draft_id, subject, "
+                "variant, created_at, updated_at, slot) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (record.key, record.person, record.kind, record.week, record.state.value,
                  record.draft_id, record.subject, record.variant, iso(record.created_at),
-                 iso(record.created_at)))
+                 iso(record.created_at), iso(record.slot) if record.slot else None))
             return cur.rowcount == 1
 
     def ledger_set(self, key: str, state: DraftState, now: dt.datetime,
@@ -589,8 +595,9 @@ def _interaction(row: tuple[Any, ...]) -> Interaction:
 
 
 def _draft(row: tuple[Any, ...]) -> DraftRecord:
-    key, person, kind, week, state, draft_id, subject, variant, created, updated = row
+    key, person, kind, week, state, draft_id, subject, variant, created, updated, slot = row
     return DraftRecord(key=key, person=person, kind=DraftKind(kind), week=week,
                        state=DraftState(state),
                        created_at=parse_iso(created), draft_id=draft_id, subject=subject,
-                       variant=variant, updated_at=parse_iso(updated))
+                       variant=variant, updated_at=parse_iso(updated),
+                       slot=parse_iso(slot) if slot else None)

@@ -81,9 +81,11 @@ def run_demo(workdir: Path | None, now: dt.datetime | None) -> str:
                   for action, draft_id in result.written]
     else:
         parts.append("no drafts this round")
+    rule = "-" * 78
     parts += ["", "== digest ==", f"{digest.subject}: "
               + (f"delivered to {village.owner.address}'s inbox ({digest.location})"
                  if digest.delivered else digest.note),
-              f"HTML version: {digest_html}"]
+              "", rule, digest.text.rstrip("\n"), rule, "",
+              f"HTML version (open it in a browser): {digest_html}"]
     parts.append("Nothing was sent. Review, edit and send the drafts yourself.")
     return "\n".join(parts)

@@ -16,20 +16,28 @@ from villaged.cli.context import Context, friendly, pass_context, progress_bar
 @click.command()
 @click.option("--force", is_flag=True, help="Deliver even if this week's digest already went out.")
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also write the HTML part to this file.")
-@click.option("--stdout", "to_stdout", is_flag=True, help="Also print the text part.")
-@click.option("--no-deliver", is_flag=True,
-              help="Only render (with --html/--stdout); deliver nothing.")
+              help="Write the HTML part to this file (a preview: delivers nothing without "
+                   "--deliver).")
+@click.option("--stdout", "to_stdout", is_flag=True,
+              help="Print the text part (a preview: delivers nothing without --deliver).")
+@click.option("--deliver/--no-deliver", default=None,
+              help="Deliver the digest (the default, except with --html or --stdout).")
 @click.option("--sync/--no-sync", default=True, show_default=True,
               help="Read new mail and calendar events first.")
 @pass_context
 @friendly
-def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool, no_deliver: bool,
-           sync: bool) -> None:
-    """Build the weekly digest and deliver it to you (once a week unless --force)."""
+def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool,
+           deliver: bool | None, sync: bool) -> None:
+    """Build the weekly digest and deliver it to you (once a week unless --force).
+
+    With --stdout or --html it is only a preview: nothing is delivered and the
+    week's digest is not used up, unless --deliver is given too.
+    """
     from villaged.backends.registry import open_backend
     from villaged.service.digest import run_digest
 
+    if deliver is None:
+        deliver = html_file is None and not to_stdout
     village = c.village()
     with c.store() as store:
         io = open_backend(village, c.state_dir)
@@ -37,7 +45,7 @@ def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool, no_
             from villaged.service.round import sync_sources
 
             sync_sources(village, store, io, c.now, progress_bar("scanning"))
-        result = run_digest(village, store, io, c.now, force=force, deliver=not no_deliver)
+        result = run_digest(village, store, io, c.now, force=force, deliver=deliver)
     if html_file is not None:
         html_file.write_text(result.html, encoding="utf-8")
     if to_stdout:

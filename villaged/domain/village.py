@@ -338,6 +338,7 @@ class DraftRecord:
     subject: str = ""
     variant: int = 0
     updated_at: dt.datetime | None = None
+    slot: dt.datetime | None = None  # invite: the first meeting it proposes (aware)
 
 
 @dataclass(frozen=True)

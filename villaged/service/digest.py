@@ -6,6 +6,10 @@ only when asked) for the standings and the plan, chooses the week's
 give-back, composes the digest and, unless it already went out this ISO
 week, delivers it to the owner through the backend.
 
+The week's snapshot (temperature counts, the trend's point for the week)
+is written on delivery, so the trend later shows what the owner read.
+Previews (``deliver=False``) write neither.
+
 Once per week: the natural key ``digest:<week>`` is written to the store's
 kv table after delivery. A rerun in the same week renders but does not
 deliver, unless ``force``. A crash between delivering and recording is
@@ -20,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from villaged.compose.digest import DigestInput, compose_digest, digest_parts
+from villaged.compose.digest import DigestInput, compose_view, digest_parts, digest_view
 from villaged.compose.templating import environment
 from villaged.core.giveback import GiveBack, Memory, choose_giveback
 from villaged.core.plan import iso_week
@@ -78,7 +82,8 @@ def run_digest(
     )
     # a forced resend is a new message (its own key), not a duplicate to be skipped
     message_key = f"{key}:forced:{iso(now)}" if force and already else key
-    message = compose_digest(village, data, environment(village.config_dir), now, message_key)
+    view = digest_view(village, data, now)
+    message = compose_view(village, view, environment(village.config_dir), now, message_key)
     text, html = digest_parts(message)
     digest = DigestResult(week=week, subject=str(message["Subject"]), text=text, html=html,
                           message=message, giveback=give)
@@ -93,6 +98,9 @@ def run_digest(
     owner_only(message, village.owner)  # whatever the backend: the owner, and nobody else
     digest.location = io.deliver_digest(message)
     digest.delivered = True
+    # the trend's point for this week is what this delivered digest showed; later
+    # rounds and previews in the week leave it alone
+    store.put_snapshot(week, now, dict(view.snapshot))
     store.record_delivery(Delivery(week=week, delivered_at=now, location=digest.location,
                                    forced=bool(force and already)))
     if give is not None:

@@ -4,8 +4,8 @@
   line with the drafts folder (reconcile), read what the plan needs (the
   interactions, the ledger, busy times);
 * decide (pure): assess and plan, from the observation and ``now``;
-* act (I/O): record the week's trend snapshot, compose each planned draft,
-  deliver it into the drafts folder and record it in the ledger.
+* act (I/O): compose each planned draft, deliver it into the drafts folder
+  and record it in the ledger.
 
 ``run_round`` is the one composition of the three: `villaged draft`,
 `run --once`, the daemon and `demo` all call it. A dry run (``preview``:
@@ -22,12 +22,12 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from villaged.compose.checkin import compose_checkin
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
-from villaged.core.assess import assess, counts
+from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
@@ -151,10 +151,8 @@ def reconciled_in_memory(ledger: Sequence[DraftRecord], present: dict[str, str],
         state, draft_id = changes[row.key]
         if row.state is DraftState.CREATING and draft_id is None:
             continue
-        result.append(DraftRecord(key=row.key, person=row.person, kind=row.kind, week=row.week,
-                                  state=state, created_at=row.created_at,
-                                  draft_id=draft_id or row.draft_id, subject=row.subject,
-                                  variant=row.variant, updated_at=now))
+        result.append(replace(row, state=state, draft_id=draft_id or row.draft_id,
+                              updated_at=now))
     return result
 
 
@@ -172,8 +170,7 @@ def decide(village: Village, seen: Observation, now: dt.datetime) -> Decision:
 
 def act(village: Village, store: Store, io: BackendIO, decided: Decision, result: RoundResult,
         now: dt.datetime, *, draft: bool, stop: threading.Event | None = None) -> None:
-    """Record the week's snapshot; with ``draft``, write and record each planned draft."""
-    store.put_snapshot(decided.week, now, counts(decided.standings))
+    """With ``draft``, compose, write and record each planned draft."""
     if draft:
         result.interrupted = not write_drafts(village, store, io, result, now, stop)
 
@@ -222,7 +219,8 @@ def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundRes
         message = compose(village, action, env, now)
         record = DraftRecord(key=action.key, person=action.person, kind=action.action,
                              week=action.week, state=DraftState.CREATING, created_at=now,
-                             subject=str(message["Subject"]), variant=action.variant)
+                             subject=str(message["Subject"]), variant=action.variant,
+                             slot=action.slot)
         if not store.ledger_begin(record):
             continue
         thread = action.reply_to.thread if action.reply_to else None
