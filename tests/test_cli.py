@@ -42,10 +42,13 @@ def run_in(root: Path, *args: str) -> subprocess.CompletedProcess:
 def test_sync_reports_what_it_read_and_what_it_skipped_and_why(village_dir):
     out = run_in(village_dir, "sync")
     assert out.returncode == 0, out.stderr
-    assert "takeout.mbox: 9 interactions; skipped 1 (1 date before 1980)" in out.stdout
+    assert ("takeout.mbox: 7 contacts; 2 not counted as contact (2 list or mass mail); "
+            "skipped 1 (1 date before 1980)") in out.stdout
+    assert "calendar.ics: 22 contacts; 21 not counted as contact (1 declined meeting, " \
+           "20 meetings too large)" in out.stdout
     assert "calendar.ics" in out.stdout
     again = run_in(village_dir, "sync")
-    assert "takeout.mbox: 0 interactions" in again.stdout  # nothing new the second time
+    assert "takeout.mbox: 0 contacts" in again.stdout  # nothing new the second time
 
 
 def test_status_json_has_the_documented_keys_and_iso_values(village_dir):
@@ -135,12 +138,12 @@ def test_missing_config_points_to_init(tmp_path):
     assert out.returncode == 2 and "villaged init" in out.stderr
 
 
-def test_init_writes_a_starter_that_loads(tmp_path):
+def test_init_example_writes_the_commented_example_that_loads(tmp_path):
     target = tmp_path / "cfg" / "village.toml"
-    out = villaged("--config", str(target), "init", cwd=tmp_path)
+    out = villaged("--config", str(target), "init", "--example", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "[[person]]" in target.read_text()
-    again = villaged("--config", str(target), "init", cwd=tmp_path)
+    again = villaged("--config", str(target), "init", "--example", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
 
 

@@ -1,5 +1,5 @@
 """The service's state moves from JSON blobs in kv to tables with real columns
-(schema 3), keeping everything a database written by the previous schema held."""
+(schema 4), keeping everything a database written by the previous schema held."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from villaged.domain.vocabulary import DraftKind
 from villaged.store import MIGRATIONS, Store
 
 UTC = dt.UTC
-PREVIOUS = 2  # the schema before the service state got its tables
+PREVIOUS = 3  # the schema before the service state got its tables
 
 
 def old_database(path: Path) -> None:
-    """A database as villaged wrote it at schema 2, service state in kv."""
+    """A database as villaged wrote it at schema 3, service state in kv."""
     db = sqlite3.connect(path)
     for script in MIGRATIONS[:PREVIOUS]:
         for statement in filter(str.strip, script.split(";")):
@@ -61,7 +61,7 @@ def test_the_migration_keeps_every_kind_of_service_state(tmp_path):
     path = tmp_path / "villaged.sqlite3"
     old_database(path)
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
         parked = store.parked()
         assert parked is not None and parked.reason == "Google refused villaged's grant"
         assert parked.fix == "run `villaged auth`" and parked.job == "sync"

@@ -58,7 +58,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE ledger ADD COLUMN slot TEXT;
     """,
-    # 3: the service's state gets tables with real columns; the JSON blobs that held
+    # 3: snoozes set with `villaged snooze`, and a log of manual entries for `log --undo`
+    """
+    CREATE TABLE snoozes (person TEXT PRIMARY KEY, until TEXT NOT NULL, set_at TEXT NOT NULL);
+    CREATE TABLE manual_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT NOT NULL, person TEXT NOT NULL,
+        ref TEXT NOT NULL, day TEXT NOT NULL, text TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL
+    );
+    """,
+    # 4: the service's state gets tables with real columns; the JSON blobs that held
     # it in kv are moved over (kept as they were) and removed from kv
     """
     CREATE TABLE parked (
@@ -134,6 +143,19 @@ MIGRATIONS: tuple[str, ...] = (
         OR key LIKE 'crashes:%' OR key LIKE 'digest:%';
     """,
 )
+
+
+@dataclass(frozen=True)
+class ManualEntry:
+    """One thing the owner logged by hand: a contact (ref: its uid) or a give (ref: its id)."""
+
+    id: int
+    what: str  # "contact" | "give"
+    person: str
+    ref: str
+    day: dt.date
+    text: str
+    recorded_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -410,6 +432,63 @@ class Store:
     def gives(self) -> list[Give]:
         return [Give(person=p, at=parse_iso(a), what=w)
                 for p, a, w in self.db.execute("SELECT person, at, what FROM gives ORDER BY at")]
+
+    # -- manual entries and snoozes ---------------------------------------------
+
+    def log_contact(self, item: Interaction, note: str, now: dt.datetime) -> None:
+        """A logged contact and its line in the manual log, in one transaction."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       _interaction_row(item, item.source))
+            db.execute("INSERT INTO manual_log (what, person, ref, day, text, recorded_at) "
+                       "VALUES ('contact', ?, ?, ?, ?, ?)",
+                       (item.person, item.uid, item.at.date().isoformat(), note, iso(now)))
+
+    def log_give(self, give: Give, now: dt.datetime) -> None:
+        with self.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO gives (person, at, what) VALUES (?,?,?)",
+                             (give.person, iso(give.at), give.what))
+            if cur.rowcount:
+                db.execute("INSERT INTO manual_log (what, person, ref, day, text, recorded_at) "
+                           "VALUES ('give', ?, ?, ?, ?, ?)",
+                           (give.person, str(cur.lastrowid), give.at.date().isoformat(),
+                            give.what, iso(now)))
+
+    def last_manual(self) -> ManualEntry | None:
+        row = self.db.execute("SELECT id, what, person, ref, day, text, recorded_at "
+                              "FROM manual_log ORDER BY id DESC LIMIT 1").fetchone()
+        return ManualEntry(row[0], row[1], row[2], row[3], dt.date.fromisoformat(row[4]),
+                           row[5], parse_iso(row[6])) if row else None
+
+    def undo_manual(self, entry: ManualEntry) -> None:
+        """Remove a logged contact or give, and its line in the manual log."""
+        with self.transaction() as db:
+            if entry.what == "contact":
+                db.execute("DELETE FROM interactions WHERE source = 'manual' AND uid = ?",
+                           (entry.ref,))
+            else:
+                db.execute("DELETE FROM gives WHERE id = ?", (int(entry.ref),))
+            db.execute("DELETE FROM manual_log WHERE id = ?", (entry.id,))
+
+    def manual_notes(self, person: str) -> list[ManualEntry]:
+        """Everything logged by hand for one person, newest first."""
+        rows = self.db.execute("SELECT id, what, person, ref, day, text, recorded_at "
+                               "FROM manual_log WHERE person = ? ORDER BY id DESC", (person,))
+        return [ManualEntry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5],
+                            parse_iso(r[6])) for r in rows]
+
+    def set_snooze(self, person: str, until: dt.date, now: dt.datetime) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO snoozes VALUES (?,?,?)",
+                       (person, until.isoformat(), iso(now)))
+
+    def clear_snooze(self, person: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM snoozes WHERE person = ?", (person,)).rowcount > 0
+
+    def snoozes(self) -> dict[str, dt.date]:
+        return {p: dt.date.fromisoformat(u)
+                for p, u in self.db.execute("SELECT person, until FROM snoozes")}
 
     # -- job runs -------------------------------------------------------------
 

@@ -63,7 +63,7 @@ def run_demo(workdir: Path | None, now: dt.datetime | None) -> str:
         render.sync_text(result.sync) if result.sync else "",
         "",
         "== status ==",
-        render.status_table(village, result.standings),
+        render.status_table(village, result.standings, now),
         "",
         "== village map ==",
         render.village_map_text(village),

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from villaged import __version__
-from villaged.cli import google, service, village, weekly
+from villaged.cli import google, grow, person, service, village, weekly
 from villaged.cli.context import Context, parse_now
 from villaged.service import logsetup, paths
 
@@ -36,5 +36,7 @@ def main(ctx: click.Context, config: Path | None, state_dir: Path | None,
 for command in (
     village.init, village.sync, village.status, village.plan, village.draft, village.log_cmd,
     village.demo, weekly.digest, weekly.gives, service.run, service.doctor, google.auth,
+    person.show, person.snooze, person.unsnooze, grow.suggest, grow.add,
+    grow.import_contacts, grow.prospect,
 ):
     main.add_command(command)

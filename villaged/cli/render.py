@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from villaged.core.assess import village_map
+from villaged.core.contact import not_contact_label
 from villaged.domain.village import Action, Interaction, PlanItem, Standing, Village
 from villaged.service.sync import SyncReport
 
@@ -59,15 +60,29 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def status_table(village: Village, standings: Sequence[Standing]) -> str:
+def status_table(village: Village, standings: Sequence[Standing], now: dt.datetime,
+                 seen_only: Mapping[str, str] | None = None) -> str:
+    """One row a person; ``seen_only``: person key -> why mail about them never counted."""
     tz = village.owner.timezone
 
     def day(when: dt.datetime | None) -> str:
         return when.astimezone(tz).date().isoformat() if when else "never"
 
+    today = now.astimezone(tz).date()
+
+    def temperature(s: Standing) -> str:
+        if s.person.prospect:
+            return "prospect"
+        paused = s.person.paused_until
+        if paused and paused >= today:
+            return f"{s.temperature.value}, paused to {paused.isoformat()}"
+        return s.temperature.value
+
     rows = [[s.person.name, s.person.role.label,
-             day(s.last_contact.at if s.last_contact else None), via(s.last_contact),
-             s.due.isoformat() if s.due else "-", s.temperature.value]
+             day(s.last_contact.at if s.last_contact else None),
+             via(s.last_contact) if s.last_contact or not seen_only or s.person.key not in seen_only
+             else f"seen only in {seen_only[s.person.key]}",
+             s.due.isoformat() if s.due else "-", temperature(s)]
             for s in standings]
     return table(rows, ["person", "role", "last contact", "via", "due", "temperature"])
 
@@ -92,7 +107,11 @@ def plan_text(village: Village, items: Sequence[PlanItem]) -> str:
 def sync_text(report: SyncReport) -> str:
     lines = []
     for name, source in report.sources.items():
-        line = f"{name}: {source.interactions} interactions"
+        line = f"{name}: {source.contacts} contacts"
+        if source.not_contact:
+            why = ", ".join(f"{n} {not_contact_label(status, n)}"
+                            for status, n in sorted(source.not_contact.items()))
+            line += f"; {sum(source.not_contact.values())} not counted as contact ({why})"
         if source.skipped:
             why = ", ".join(f"{n} {reason}" for reason, n in sorted(source.skipped.items()))
             line += f"; skipped {sum(source.skipped.values())} ({why})"

@@ -95,7 +95,8 @@ class RoleSlot:
 
 def village_map(village: Village) -> list[RoleSlot]:
     """The seven roles in order, with who fills each (empty roles included)."""
-    return [RoleSlot(role, tuple(p for p in village.people if p.role is role)) for role in Role]
+    return [RoleSlot(role, tuple(p for p in village.people if p.role is role and not p.prospect))
+            for role in Role]  # prospects are not (yet) part of the village
 
 
 def counts(standings: Iterable[Standing]) -> dict[str, int]:

@@ -10,6 +10,8 @@ but never warms a relationship.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from villaged.domain.addresses import Matcher
@@ -102,6 +104,35 @@ def _mail_interaction(
         message_id=facts.message_id,
         status=status or "ok",
     )
+
+
+NOT_CONTACT = {  # Interaction.status -> (one, several)
+    "bulk": ("list or mass mail", "list or mass mail"),
+    "too-many-recipients": ("mail to too many people", "mail to too many people"),
+    "declined": ("declined meeting", "declined meetings"),
+    "cancelled": ("cancelled meeting", "cancelled meetings"),
+    "too-many-attendees": ("meeting too large", "meetings too large"),
+}
+
+
+def not_contact_label(status: str, count: int = 2) -> str:
+    """Why evidence did not count as contact, in words, for ``count`` items."""
+    one, several = NOT_CONTACT.get(status, (status, status))
+    return one if count == 1 else several
+
+
+def seen_only_as(interactions: Iterable[Interaction]) -> dict[str, str]:
+    """People whose every piece of evidence did not count, with the commonest reason:
+    the answer to "why is Sofia unknown?" (e.g. "list or mass mail")."""
+    direct: set[str] = set()
+    reasons: dict[str, Counter[str]] = {}
+    for item in interactions:
+        if item.direct:
+            direct.add(item.person)
+        else:
+            reasons.setdefault(item.person, Counter())[item.status] += 1
+    return {person: not_contact_label(found.most_common(1)[0][0])
+            for person, found in reasons.items() if person not in direct}
 
 
 def _mass_status(facts: MailFacts, recipient_count: int, limits: Thresholds) -> str | None:

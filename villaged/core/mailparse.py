@@ -26,7 +26,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 
 from villaged.core.contact import MailFacts, classify_email, date_problem
-from villaged.domain.addresses import Matcher
+from villaged.domain.addresses import AnyoneMatcher, Matcher
 from villaged.domain.village import Interaction, Thresholds
 
 WANTED = frozenset({
@@ -260,4 +260,17 @@ def classify_block(
     problem = date_problem(facts.date, now)
     if problem:
         return [], problem
-    return classify_email(facts, matcher, limits, source), None
+    found = classify_email(facts, matcher, limits, source)
+    if found and isinstance(matcher, AnyoneMatcher):
+        hear_display_names(block, matcher)
+    return found, None
+
+
+def hear_display_names(block: bytes, matcher: AnyoneMatcher) -> None:
+    """Note the display names of From, To and Cc (only when looking for correspondents)."""
+    h = split_headers(block.replace(b"\r\n", b"\n"))
+    for name in (b"from", b"to", b"cc"):
+        raw = h.get(name)
+        if raw:
+            for display, address in getaddresses([decode_words(text(raw))]):
+                matcher.hear(address, display)

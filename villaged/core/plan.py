@@ -114,6 +114,9 @@ def ick_guard(
     def skip(reason: str, guard: Guard) -> Skip:
         return Skip(person.key, "skip", reason, guard)
 
+    if person.prospect:
+        return skip("a prospect: villaged never writes to someone you have not approached "
+                    "(`villaged draft --intro` drafts an introduction when you ask)", "prospect")
     if person.do_not_draft:
         return skip("do_not_draft is set for them in the config", Guard.DO_NOT_DRAFT)
     if person.paused_until and person.paused_until >= today:

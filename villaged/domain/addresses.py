@@ -6,11 +6,11 @@ googlemail.com as one domain whose local part ignores dots.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from villaged.domain.errors import VillagedError
-from villaged.domain.village import Person, Village
+from villaged.domain.village import Person
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
@@ -59,13 +59,26 @@ class Matcher:
         return seen
 
 
-def find_person(village: Village, text: str) -> Person:
-    """A person by key, name (any case) or one of their addresses."""
-    needle = text.strip().lower()
-    for p in village.people:
-        if needle in (p.key, p.name.lower()) or any(
-                normalize(e) == normalize(needle) for e in p.emails):
-            return p
-    names = ", ".join(p.name for p in village.people) or "(nobody yet)"
-    raise VillagedError(f"no one called {text!r} in the village",
-                        fix=f"use a name, key or address from the config: {names}")
+
+@dataclass(frozen=True)
+class AnyoneMatcher(Matcher):
+    """Treats every address but the owner's as a person of its own (key: the normalised
+    address), for finding correspondents who are not in the village yet. Parsers that
+    see display names note them in ``names`` (address -> name -> count)."""
+
+    names: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def hear(self, address: str, name: str) -> None:
+        name = " ".join(name.split()).strip("'\" ")
+        if name and "@" not in name:
+            self.names.setdefault(normalize(address), Counter())[name] += 1
+
+    def display_names(self) -> dict[str, str]:
+        """Each address's most frequent display name."""
+        return {a: c.most_common(1)[0][0] for a, c in self.names.items()}
+
+    def person_of(self, address: str) -> str | None:
+        key = normalize(address)
+        if "@" not in key or key in self.owner:
+            return None
+        return self.people.get(key, key)

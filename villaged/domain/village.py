@@ -134,6 +134,10 @@ class Person:
         None, custom=True, doc="a formal mentorship with regular meetings (see Miriam)")
     gives: tuple[str, ...] = setting(  # the owner's own give-back ideas
         (), example='["Send her the preprint"]', doc="your own ideas for giving back to them")
+    prospect: bool = setting(False, doc="true: someone you would like to approach; not in the "
+                             "village map, never drafted to except `villaged draft --intro`")
+    why: str = setting("", example='"Your 2024 talk on sepsis handoffs changed our unit."',
+                       doc="a prospect: why them, in your words (used by `draft --intro`)")
 
     @property
     def first_name(self) -> str:

@@ -39,6 +39,9 @@ class BackendPlugin:
     # Hand-listed keys, for a backend whose settings are not declared with setting():
     keys: tuple[str, ...] = ()  # the keys (and sub-tables) this backend owns in [backend]
     sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # "[backend.x]" -> keys
+    # Its sources read the whole mailbox when given an AnyoneMatcher (so `suggest` works);
+    # False for sources that only ask the server about the village's own people.
+    reads_whole_mailbox: bool = True
     example: str = ""  # a line or two for the example config: what this backend is
 
     def backend_keys(self) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from villaged.compose.digest import DigestInput, compose_view, digest_parts, digest_view
 from villaged.compose.templating import environment
 from villaged.core.giveback import GiveBack, Memory, choose_giveback
+from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
@@ -65,6 +66,7 @@ def run_digest(
     sync: bool = False,
 ) -> DigestResult:
     """Build this week's digest and deliver it to the owner once per ISO week."""
+    village = with_snoozes(village, store.snoozes())
     week = iso_week(now, village)
     key = digest_key(week)
     delivered = store.delivery(week)

@@ -17,14 +17,16 @@ def _noon(village: Village, day: dt.date) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def log_contact(store: Store, village: Village, person: Person, day: dt.date, note: str) -> None:
+def log_contact(store: Store, village: Village, person: Person, day: dt.date, note: str,
+                now: dt.datetime) -> None:
     """An offline contact (a hallway chat, a call) counts like a meeting."""
     digest = hashlib.sha256(note.encode()).hexdigest()[:12]
     item = Interaction(source=MANUAL_SOURCE, uid=f"log:{day.isoformat()}:{digest}",
                        person=person.key, at=_noon(village, day), kind=Kind.MEETING,
                        subject=note or "logged contact")
-    store.apply_sync(MANUAL_SOURCE, [item], store.cursor(MANUAL_SOURCE) or {})
+    store.log_contact(item, note, now)
 
 
-def log_give(store: Store, village: Village, person: Person, day: dt.date, what: str) -> None:
-    store.add_give(Give(person=person.key, at=_noon(village, day), what=what))
+def log_give(store: Store, village: Village, person: Person, day: dt.date, what: str,
+             now: dt.datetime) -> None:
+    store.log_give(Give(person=person.key, at=_noon(village, day), what=what), now)

@@ -29,6 +29,7 @@ from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
+from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
 from villaged.domain.village import (
@@ -187,6 +188,7 @@ def run_round(
     stop: threading.Event | None = None,
 ) -> RoundResult:
     """Run one round: observe, decide, act (drafts only with ``draft``)."""
+    village = with_snoozes(village, store.snoozes())
     seen = observe(village, store, io, now, sync=sync, progress=progress)
     decided = decide(village, seen, now)
     result = RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
@@ -198,6 +200,8 @@ def run_round(
 
 def preview(village: Village, store: Store | None, io: BackendIO, now: dt.datetime) -> RoundResult:
     """A dry run of the round: look, decide, and no act. Writes nothing."""
+    if store is not None:
+        village = with_snoozes(village, store.snoozes())
     seen = look(village, store, io, now)
     decided = decide(village, seen, now)
     return RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,

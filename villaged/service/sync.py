@@ -26,6 +26,7 @@ class SourceReport:
     """What one source's sync did."""
 
     new: int = 0  # interactions written (re-read ones included)
+    not_contact: Counter[str] = field(default_factory=Counter)  # seen, did not count: by status
     removed: int = 0  # uids the source reported gone
     batches: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
@@ -36,6 +37,11 @@ class SourceReport:
     def interactions(self) -> int:
         """The same as ``new``, under the name the renderers use."""
         return self.new
+
+    @property
+    def contacts(self) -> int:
+        """Interactions that count as contact."""
+        return self.new - sum(self.not_contact.values())
 
 
 @dataclass
@@ -66,6 +72,7 @@ def sync_source(store: Store, source: Source, ctx: SyncContext) -> SourceReport:
                          batch.skipped, batch.replace)
         report.batches += 1
         report.new += len(batch.interactions)
+        report.not_contact.update(i.status for i in batch.interactions if not i.direct)
         report.removed += len(batch.removed_uids)
         report.skipped.update(batch.skipped)
         report.rescanned = report.rescanned or batch.replace

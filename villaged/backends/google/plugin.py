@@ -26,4 +26,5 @@ def _doctor(checkup: BackendCheckup) -> list[Finding]:
 
 PLUGIN = BackendPlugin(kind="google", read=read_google, open=_open, doctor=_doctor,
                        tables={"google": GoogleBackend},
-                       example='"google": Gmail and Google Calendar')
+                       example='"google": Gmail and Google Calendar',
+                       reads_whole_mailbox=False)
