@@ -116,7 +116,7 @@ def ick_guard(
 
     if person.prospect:
         return skip("a prospect: villaged never writes to someone you have not approached "
-                    "(`villaged draft --intro` drafts an introduction when you ask)", "prospect")
+                    "(`villaged draft --intro` drafts an introduction when you ask)", Guard.PROSPECT)
     if person.do_not_draft:
         return skip("do_not_draft is set for them in the config", Guard.DO_NOT_DRAFT)
     if person.paused_until and person.paused_until >= today:

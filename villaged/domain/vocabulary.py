@@ -16,12 +16,14 @@ class DraftKind(StrEnum):
 
     CHECKIN = "checkin"
     INVITE = "invite"
+    INTRO = "intro"  # an introduction to a prospect, only when the owner asks
 
 
 class Guard(StrEnum):
     """Why the plan leaves someone alone (``Skip.guard``)."""
 
     # check-ins (core/plan.py: ick_guard and the roulette)
+    PROSPECT = "prospect"
     DO_NOT_DRAFT = "do-not-draft"
     PAUSED = "paused"
     PENDING_DRAFT = "pending-draft"
