@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 
-from villaged.core.invitations import SERIES_DECLINED, Interval, plan_invitations
+from villaged.core.invitations import Interval, plan_invitations
 from villaged.domain.village import (
     OPEN_DRAFT_STATES,
     Action,
@@ -25,6 +25,7 @@ from villaged.domain.village import (
     Temperature,
     Village,
 )
+from villaged.domain.vocabulary import DraftKind, Guard
 
 ROULETTE_TIERS = {Temperature.COLD: 0, Temperature.COOLING: 0, Temperature.LAPSED: 1}
 
@@ -57,7 +58,7 @@ def plan(
     """
     invites = plan_invitations(village, interactions, ledger, busy, now, week)
     claimed = {i.person for i in invites
-               if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == SERIES_DECLINED)}
+               if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == Guard.SERIES_DECLINED)}
     checkins = plan_checkins(village, [s for s in standings if s.person.key not in claimed],
                              ledger, now, week)
     order = {p.key: n for n, p in enumerate(village.people)}
@@ -83,21 +84,21 @@ def plan_checkins(
             candidates.append(standing)
     # The roulette drafts ``size`` a week, not a round: check-ins already written
     # this week (a rerun after a crash, a second `villaged draft`) use up the budget.
-    drafted = sum(1 for r in ledger if r.kind == "checkin" and r.week == week)
+    drafted = sum(1 for r in ledger if r.kind == DraftKind.CHECKIN and r.week == week)
     picked = roulette(candidates, village.roulette.size - drafted, week)
     for standing in candidates:
         key = standing.person.key
         if standing in picked:
             items.append(Action(
-                person=key, action="checkin", key=checkin_key(key, week), week=week,
+                person=key, action=DraftKind.CHECKIN, key=checkin_key(key, week), week=week,
                 reason=_pick_reason(standing),
-                variant=sum(1 for r in ledger if r.person == key and r.kind == "checkin"),
+                variant=sum(1 for r in ledger if r.person == key and r.kind == DraftKind.CHECKIN),
                 reply_to=standing.last_thread,
             ))
         else:
             items.append(Skip(key, "skip", f"{standing.temperature.value}, but not picked this "
                               f"week: the roulette drafts {village.roulette.size} a week",
-                              "roulette-limit"))
+                              Guard.ROULETTE_LIMIT))
     order = {s.person.key: n for n, s in enumerate(standings)}
     return sorted(items, key=lambda i: (isinstance(i, Skip), order[i.person]))
 
@@ -110,41 +111,41 @@ def ick_guard(
     today = now.astimezone(village.owner.timezone).date()
     mine = [r for r in ledger if r.person == person.key]
 
-    def skip(reason: str, guard: str) -> Skip:
+    def skip(reason: str, guard: Guard) -> Skip:
         return Skip(person.key, "skip", reason, guard)
 
     if person.prospect:
         return skip("a prospect: villaged never writes to someone you have not approached "
-                    "(`villaged draft --intro` drafts an introduction when you ask)", "prospect")
+                    "(`villaged draft --intro` drafts an introduction when you ask)", Guard.PROSPECT)
     if person.do_not_draft:
-        return skip("do_not_draft is set for them in the config", "do-not-draft")
+        return skip("do_not_draft is set for them in the config", Guard.DO_NOT_DRAFT)
     if person.paused_until and person.paused_until >= today:
-        return skip(f"paused until {person.paused_until.isoformat()}", "paused")
+        return skip(f"paused until {person.paused_until.isoformat()}", Guard.PAUSED)
     open_drafts = [r for r in mine if r.state in OPEN_DRAFT_STATES]
     if open_drafts:
         return skip(f"a villaged draft for them is still awaiting your review (written "
-                    f"{_day(open_drafts[-1].created_at, village)})", "pending-draft")
+                    f"{_day(open_drafts[-1].created_at, village)})", Guard.PENDING_DRAFT)
     if any(r.key == checkin_key(person.key, week) for r in mine):
-        return skip("already drafted a check-in for them this week", "drafted-this-week")
+        return skip("already drafted a check-in for them this week", Guard.DRAFTED_THIS_WEEK)
     unanswered = unanswered_checkins(s, mine)
     if unanswered >= village.thresholds.unanswered_checkins:
-        return skip(f"let it rest: your last {unanswered} check-ins went unanswered", "let-it-rest")
+        return skip(f"let it rest: your last {unanswered} check-ins went unanswered", Guard.LET_IT_REST)
     if s.next_meeting and s.next_meeting.at <= now + dt.timedelta(days=s.cadence_days):
         return skip(f"a meeting is already scheduled on {_day(s.next_meeting.at, village)}",
-                    "meeting-scheduled")
+                    Guard.MEETING_SCHEDULED)
     if s.days_since_contact is not None and s.days_since_contact < village.thresholds.min_gap_days:
         return skip(f"in contact {s.days_since_contact} days ago (minimum gap "
-                    f"{village.thresholds.min_gap_days} days)", "min-gap")
+                    f"{village.thresholds.min_gap_days} days)", Guard.MIN_GAP)
     if _awaiting_reply(s, now, village.thresholds.double_text_days):
         assert s.last_outbound is not None
         return skip(f"your message of {_day(s.last_outbound.at, village)} is still unanswered; "
-                    "don't double-text", "double-text")
+                    "don't double-text", Guard.DOUBLE_TEXT)
     if s.temperature is Temperature.WARM:
         return skip(f"warm: last contact {s.days_since_contact} days ago, next due "
-                    f"{s.due.isoformat() if s.due else '?'}", "warm")
+                    f"{s.due.isoformat() if s.due else '?'}", Guard.WARM)
     if s.temperature is Temperature.UNKNOWN:
         return skip("no contact on record: villaged won't cold-message someone it has never "
-                    "seen you talk to (log one with `villaged log`)", "unknown")
+                    "seen you talk to (log one with `villaged log`)", Guard.UNKNOWN)
     return None
 
 
@@ -153,7 +154,7 @@ def unanswered_checkins(s: Standing, ledger: Sequence[DraftRecord]) -> int:
     replies = [i.at for i in (s.last_inbound, s.last_meeting) if i is not None]
     newest_reply = max(replies) if replies else None
     count = 0
-    for record in sorted((r for r in ledger if r.kind == "checkin" and r.state is DraftState.SENT),
+    for record in sorted((r for r in ledger if r.kind == DraftKind.CHECKIN and r.state is DraftState.SENT),
                          key=lambda r: r.created_at, reverse=True):
         if newest_reply is not None and newest_reply > record.created_at:
             break

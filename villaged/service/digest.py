@@ -20,21 +20,20 @@ X-Villaged-Key and keeps the one copy.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from villaged.compose.digest import DigestInput, compose_view, digest_parts, digest_view
 from villaged.compose.templating import environment
-from villaged.core.giveback import MEMORY_KEY, GiveBack, Memory, choose_giveback
+from villaged.core.giveback import GiveBack, Memory, choose_giveback
 from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.digest import owner_only
 from villaged.service.round import run_round
-from villaged.store import Store, iso
+from villaged.store import Delivery, GivebackMemory, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +69,12 @@ def run_digest(
     village = with_snoozes(village, store.snoozes())
     week = iso_week(now, village)
     key = digest_key(week)
-    already = _delivered(store.get_value(key))
+    delivered = store.delivery(week)
+    already = iso(delivered.delivered_at) if delivered else None
 
     result = run_round(village, store, io, now, sync=sync, draft=False)
-    memory = Memory.load(store.get_value(MEMORY_KEY))
+    kept = store.giveback_memory()
+    memory = Memory(kept.week, kept.person, kept.text, kept.prior) if kept else Memory()
     gives = store.gives()
     give = choose_giveback(village, result.standings, gives, memory.avoid(week))
     data = DigestInput(
@@ -102,19 +103,11 @@ def run_digest(
     # the trend's point for this week is what this delivered digest showed; later
     # rounds and previews in the week leave it alone
     store.put_snapshot(week, now, dict(view.snapshot))
-    store.set_value(key, json.dumps({"delivered_at": iso(now), "id": digest.location,
-                                     "forced": bool(force and already)}))
+    store.record_delivery(Delivery(week=week, delivered_at=now, location=digest.location,
+                                   forced=bool(force and already)))
     if give is not None:
-        store.set_value(MEMORY_KEY, memory.after(week, give).dump())
+        after = memory.after(week, give)
+        store.set_giveback_memory(GivebackMemory(after.week, after.person, after.text,
+                                                 after.prior))
     log.info("digest for %s delivered", week)
     return digest
-
-
-def _delivered(value: str | None) -> str | None:
-    """When this week's digest was delivered, or None."""
-    if not value:
-        return None
-    try:
-        return str(json.loads(value).get("delivered_at") or "") or None
-    except (ValueError, AttributeError):
-        return None

@@ -15,11 +15,12 @@ from villaged.compose.templating import environment
 from villaged.core.plan import iso_week
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import DraftRecord, DraftState, Interaction, Kind, Person, Village
+from villaged.domain.vocabulary import DraftKind
 from villaged.ports.backend import BackendIO
 from villaged.service.round import reconcile_ledger
 from villaged.store import Store
 
-INTRO = "intro"
+INTRO = DraftKind.INTRO
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from villaged.domain.village import (
     Standing,
     Village,
 )
+from villaged.domain.vocabulary import DraftKind
 from villaged.ports.backend import BackendIO, Interval
 from villaged.ports.outbox import reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
@@ -218,7 +219,7 @@ def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundRes
     for action in (a for a in result.plan if isinstance(a, Action)):
         if stop is not None and stop.is_set():
             return False
-        compose = compose_invite if action.action == "invite" else compose_checkin
+        compose = compose_invite if action.action == DraftKind.INVITE else compose_checkin
         message = compose(village, action, env, now)
         record = DraftRecord(key=action.key, person=action.person, kind=action.action,
                              week=action.week, state=DraftState.CREATING, created_at=now,
