@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,3 +52,11 @@ def now() -> dt.datetime:
 @pytest.fixture
 def limits() -> Thresholds:
     return Thresholds()
+
+
+def convo(key: str, days_ago: float, now: dt.datetime = NOW, **kw: object) -> list[Interaction]:
+    """A conversation that ended ``days_ago``: their message, then the owner's answer to it."""
+    subject = str(kw.pop("subject", "hello"))
+    theirs = seen(key, days_ago + 1, Kind.EMAIL_IN, now=now, subject=subject, **kw)
+    ours = seen(key, days_ago, Kind.EMAIL_OUT, now=now, subject=f"Re: {subject}", **kw)
+    return [theirs, dataclasses.replace(ours, thread=theirs.thread)]

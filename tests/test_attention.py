@@ -4,12 +4,8 @@ import datetime as dt
 
 from tests.conftest import NOW, person, seen, village
 from villaged.core.assess import assess
-from villaged.core.attention import (
-    by_urgency,
-    meetings_ahead,
-    replies_owed,
-    stale_invitation,
-)
+from villaged.core.attention import by_urgency, meetings_ahead, stale_invitation
+from villaged.core.replies import replies_owed
 from villaged.domain.village import DraftRecord, DraftState, Kind, Role
 
 DAY = dt.timedelta(days=1)

@@ -92,10 +92,10 @@ def test_draft_writes_drafts_once_per_week(village_dir):
     first = run_in(village_dir, "draft")
     assert first.returncode == 0, first.stderr
     drafts = list((village_dir / "Maildir" / ".Drafts" / "cur").iterdir())
-    assert len(drafts) == 4 and all(d.name.endswith(":2,D") for d in drafts)
+    assert len(drafts) == 5 and all(d.name.endswith(":2,D") for d in drafts)
     second = run_in(village_dir, "draft")
     assert "no new drafts" in second.stdout
-    assert len(list((village_dir / "Maildir" / ".Drafts" / "cur").iterdir())) == 4
+    assert len(list((village_dir / "Maildir" / ".Drafts" / "cur").iterdir())) == 5
 
 
 def test_deleting_a_draft_marks_it_discarded_and_it_is_not_redrafted_that_week(village_dir):
@@ -105,8 +105,11 @@ def test_deleting_a_draft_marks_it_discarded_and_it_is_not_redrafted_that_week(v
     marie.unlink()
     out = run_in(village_dir, "plan", "--json")
     marie_items = [i for i in json.loads(out.stdout) if i["person"] == "marie-curie"]
+    # Marie's April offer was never answered: villaged drafted one acknowledgement; once it is
+    # discarded, it leaves her alone (no check-in either) until new contact happens
     assert [i["action"] for i in marie_items] == ["skip"]
-    assert "already drafted" in marie_items[0]["reason"]
+    assert marie_items[0]["guard"] == "reply-discarded"
+    assert "no check-in either" in marie_items[0]["reason"]
 
 
 def test_log_records_an_offline_contact_that_warms_the_relationship(village_dir):
@@ -203,12 +206,17 @@ def test_demo_runs_the_real_pipeline_and_sends_nothing(tmp_path):
     assert "DRAFT invite   Ada Lovelace" in text
     assert "no contact on record" in text  # Barbara, seen only on a mailing list
     drafts = list((tmp_path / "demo" / "Maildir" / ".Drafts" / "cur").iterdir())
-    assert len(drafts) == 4
+    # two invitations (Ada, Dr. Franklin), a check-in (Katherine) and two acknowledgements
+    # of replies owed (Marie, Dorothy); Pat is one-way and gets nothing
+    assert len(drafts) == 5
+    assert "DRAFT invite   Dr. Rosalind Franklin" in text
+    assert "one-way: they have never written back" in text
+    assert "note: She offered to host me in her lab in April" in text
     assert "Nothing was sent" in text
     # the digest itself, on the terminal: what to do this week comes first
     digest = text.split("== digest ==")[1]
     assert digest.index("== This week ==") < digest.index("== Your village ==")
     assert "- Review the invitation to Ada Lovelace" in digest
-    assert "First meeting Tue 24 Nov, 09:00, tomorrow: short notice; then every 4 weeks." \
-        in digest
+    # three working days' notice: drafted Monday, the first meeting is on Thursday
+    assert "First meeting Thu 26 Nov, 09:00, in 3 days; then every 4 weeks." in digest
     assert f"HTML version (open it in a browser): {tmp_path / 'demo' / 'digest.html'}" in digest

@@ -200,7 +200,7 @@ sync_minutes = 5
     village = load_village(write(text))
     (ada,) = village.people
     assert ada.cadence_days == 21 and village.cadence_for(ada) == 21
-    assert ada.interests == ("rare diseases", "running")
+    assert [i.topic for i in ada.interests] == ["rare diseases", "running"]
     assert ada.notes.startswith("Homework")
     assert ada.paused_until == dt.date(2026, 9, 1)
     assert ada.do_not_draft is True

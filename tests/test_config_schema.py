@@ -234,10 +234,11 @@ def test_declarations_are_the_only_place_a_key_is_defined():
     assert declared.allowed(Roulette) == ("day", "time", "size")
     assert set(declared.allowed(Thresholds)) == {
         "cooling_after", "cold_after", "lapsed_after", "min_gap_days", "double_text_days",
-        "unanswered_checkins", "max_recipients", "max_attendees", "lookback_days", "horizon_days"}
+        "unanswered_checkins", "max_recipients", "max_attendees", "lookback_days", "horizon_days",
+        "thread_age_days"}
     assert "agreement" in declared.allowed(Person) and "key" in declared.allowed(Person)
     assert declared.allowed(Agreement)[:2] == ("rhythm", "duration_minutes")
-    assert declared.allowed(Village, "invitations") == ("cooldown_weeks",)
+    assert declared.allowed(Village, "invitations") == ("cooldown_weeks", "min_notice_days")
     assert set(declared.allowed(Village)) >= {"owner", "backend", "person", "cadence",
                                               "invitations", "daemon"}
 

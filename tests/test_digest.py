@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NOW, person, seen, village
+from tests.conftest import NOW, convo, person, seen, village
 from villaged.backends.local.backend import LocalIO
 from villaged.backends.local.digest import MaildirDigestBox
 from villaged.cli.main import main
@@ -65,14 +65,14 @@ def series(days_ago, status):
 def known_interactions():
     return [
         series(42, "declined"), series(28, "declined"), series(14, "cancelled"),
-        series(-2, "declined"), seen("ada", 20),
-        seen("kj", 20),
-        seen("rosa", 10),
-        seen("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
+        series(-2, "declined"), *convo("ada", 20),
+        *convo("kj", 20),
+        *convo("rosa", 10),
+        *convo("lise", 15), seen("lise", -3, Kind.MEETING, subject="Peer mentoring, Lise"),
         seen("lise", -9, Kind.MEETING, subject="Too far ahead"),
         seen("barb", 200), seen("barb", 10, Kind.EMAIL_OUT),
-        seen("marie", 300),
-        seen("hedy", 50),
+        *convo("marie", 300),
+        seen("hedy", 50),  # never answered: villaged drafts a reply, not a check-in
     ]
 
 
@@ -124,7 +124,8 @@ def test_the_digest_for_a_known_village(known):
                      "== Your village ==", "== Trend, last 4 weeks =="]
 
     week = section(text, "This week")
-    assert week.index("Review the check-in for Hedy Lamarr") < week.index("Give back:")
+    assert week.index("Review the reply for Hedy Lamarr") < week.index("Give back:")
+    assert "Needs your words: fill in the [your reply] blank" in week
     assert "They wrote last, on 4 Oct (50 days ago)." in week  # her unanswered message
     assert str(v.backend.drafts) in week
     assert "Publicly recognise Katherine's latest achievement" in week  # never given: oldest
@@ -146,9 +147,9 @@ def test_the_digest_for_a_known_village(known):
              if line.startswith("- ")]
     assert order == ["Marie Curie", "Hedy Lamarr", "Ada Lovelace", "Barbara McClintock",
                      "Katherine Johnson", "Lise Meitner", "Rosalind Franklin"]
-    attention = village_part.split("Warm and unknown:")[0]
+    attention = village_part.split("Everyone else:")[0]
     assert "Marie Curie          cold     role model" in attention
-    assert "last 2026-01-27 (email from them), 180 days overdue" in attention
+    assert "last 2026-01-27 (email to them), 180 days overdue" in attention
     assert "Let it rest: your last 2 check-ins went unanswered." in attention
     assert "Barbara McClintock" not in attention
     assert "Your check-in of 13 Nov: no reply yet" in village_part  # Barbara
@@ -165,7 +166,7 @@ def test_the_digest_for_a_known_village(known):
     for needle in ("No one yet as sponsor.", "Hedy Lamarr", "Let it rest",
                    "Publicly recognise Katherine", "keeps being declined"):
         assert needle in html_text
-    assert html_text.index("Review the check-in for Hedy") < html_text.index("Needs attention")
+    assert html_text.index("Review the reply for Hedy") < html_text.index("Needs attention")
 
 
 def test_the_text_part_fits_78_columns(known):
@@ -594,3 +595,20 @@ def test_the_owner_can_override_the_digest_templates(tmp_path: Path):
     assert result.text.splitlines() == [
         "Your village this week: nobody going cold, no drafts to review", "Ada Lovelace"]
     assert "Your village" in result.html  # the shipped HTML template still applies
+
+
+def test_someone_paused_needs_no_attention_until_the_pause_ends(tmp_path: Path):
+    from villaged.core.assess import assess
+
+    wu = person("wu", Role.PEER_MENTOR, name="Chien-Shiung Wu",
+                paused_until=dt.date(2027, 1, 15))
+    v = village([wu, person("kj", Role.ADVOCATE, name="Katherine Johnson")], tmp_path)
+    items = [seen("wu", 200), seen("kj", 200)]
+    data = DigestInput(week="2026-W48", standings=assess(v, items, NOW), plan=[], ledger=[],
+                       interactions=items, snapshots=[], giveback=None, drafts_link="/d")
+    view = digest_view(v, data, NOW)
+    assert [c.name for c in view.attention] == ["Katherine Johnson"]
+    [paused] = view.others
+    assert paused.temperature == "lapsed" and paused.paused == "15 Jan 2027"
+    text = digest_parts(compose_digest(v, data, environment(None), NOW, "k"))[0]
+    assert "paused until 2027-01-15" in section(text, "Your village").split("Everyone else:")[1]

@@ -17,9 +17,10 @@ KEY = "X-Villaged-Key"
 
 
 def cold_village(server: GoogleApiServer) -> None:
-    """Everyone last heard from long ago: the roulette picks three of four."""
+    """Everyone wrote two months ago and is still waiting for an answer: the weekly size (3)
+    acknowledges three of the four, each in its thread (younger than 90 days)."""
     for n, (_, emails, _) in enumerate(PEOPLE):
-        when = NOW - D(days=200 + n)
+        when = NOW - D(days=60 + n)
         server.add_message(raw_message(emails[0], OWNER, f"catching up {n}", when),
                            internal_date=when)
 

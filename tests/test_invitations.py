@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHICAGO, NOW, person, seen, village
+from tests.conftest import CHICAGO, NOW, convo, person, seen, village
 from villaged.backends.local.backend import LocalIO
 from villaged.backends.local.ics_busy import busy_intervals
 from villaged.core.assess import assess
@@ -35,6 +35,7 @@ AGREEMENT = Agreement(rrule="FREQ=WEEKLY;INTERVAL=4", rhythm="every 4 weeks",
                       duration_minutes=45, location="https://meet.example/ada",
                       agenda="Promotion packet", interval_days=28)
 HOURS = WorkingHours()
+TOMORROW = dt.date(2026, 11, 24)  # the first candidate day when no notice is asked
 OWNER = "dana@uni.example"
 
 BUSY_ICS = """BEGIN:VCALENDAR
@@ -128,7 +129,7 @@ def test_busy_times_come_from_the_ics_file_with_recurrences_expanded(calendar: P
 
 
 def test_first_free_slot_skips_busy_and_fits_the_whole_meeting(calendar: Path):
-    slot = choose_slot(busy_from(calendar), HOURS, CHICAGO, NOW, dt.timedelta(minutes=45))
+    slot = choose_slot(busy_from(calendar), HOURS, CHICAGO, TOMORROW, dt.timedelta(minutes=45))
     # Tuesday: busy 9-12, 12:15-12:45; 12:00 would overlap the seminar; 12:45 is not on the
     # half-hour grid, so 13:00 is the first free start
     assert slot == local(2026, 11, 24, 13, 0)
@@ -141,27 +142,27 @@ def test_a_full_day_moves_to_the_next_preferred_day(calendar: Path, tmp_path: Pa
                                      ":20261101T000000Z\nEND:VEVENT\nBEGIN:VEVENT\nUID:free",
                                      "DTEND;TZID=America/Chicago:20261124T170000\nDTSTAMP"
                                      ":20261101T000000Z\nEND:VEVENT\nBEGIN:VEVENT\nUID:free"))
-    slot = choose_slot(busy_from(full), HOURS, CHICAGO, NOW, dt.timedelta(minutes=45))
+    slot = choose_slot(busy_from(full), HOURS, CHICAGO, TOMORROW, dt.timedelta(minutes=45))
     assert slot == local(2026, 11, 25, 9, 30)  # Wednesday, after the standup
 
 
 def test_only_preferred_days_and_hours_and_never_today():
     hours = WorkingHours(days=(3,), start=dt.time(14), end=dt.time(16))  # Thursdays 2-4 pm
-    slot = choose_slot([], hours, CHICAGO, NOW, dt.timedelta(minutes=60))
+    slot = choose_slot([], hours, CHICAGO, TOMORROW, dt.timedelta(minutes=60))
     assert slot == local(2026, 11, 26, 14, 0)
     busy = [(local(2026, 11, 26, 14, 30), local(2026, 11, 26, 16))]
-    assert choose_slot(busy, hours, CHICAGO, NOW, dt.timedelta(minutes=60)) == \
+    assert choose_slot(busy, hours, CHICAGO, TOMORROW, dt.timedelta(minutes=60)) == \
         local(2026, 12, 3, 14, 0)
 
 
 def test_no_slot_within_two_weeks_is_none():
     busy = [(NOW, NOW + dt.timedelta(days=30))]
-    assert choose_slot(busy, HOURS, CHICAGO, NOW, dt.timedelta(minutes=45)) is None
+    assert choose_slot(busy, HOURS, CHICAGO, TOMORROW, dt.timedelta(minutes=45)) is None
 
 
 def test_slot_uses_the_owners_zone_across_the_dst_change():
-    before = dt.datetime(2026, 10, 30, 14, 0, tzinfo=dt.UTC)  # Friday, CDT
-    slot = choose_slot([], HOURS, CHICAGO, before, dt.timedelta(minutes=45))
+    slot = choose_slot([], HOURS, CHICAGO, dt.date(2026, 10, 31),  # Saturday, CDT
+                       dt.timedelta(minutes=45))
     assert slot == local(2026, 11, 2, 9, 0)  # Monday, now CST
     assert slot.utcoffset() == dt.timedelta(hours=-6)
 
@@ -217,13 +218,14 @@ def test_no_meeting_and_no_series_proposes_an_invitation_with_a_slot():
     item = invites([ada()], [seen("ada", 35, Kind.MEETING)])["ada"]
     assert isinstance(item, Action) and item.action == "invite"
     assert item.key == f"invite:ada:{WEEK}"
-    assert item.slot == local(2026, 11, 24, 9, 0)
+    # drafted Monday 23rd: three working days' notice makes Thursday the first day
+    assert item.slot == local(2026, 11, 26, 9, 0)
     assert "every 4 weeks" in item.reason and "no recurring series" in item.reason
     assert item.variant == 0
 
 
 def test_people_without_an_agreement_get_no_invitation():
-    assert invites([person("bob")], [seen("bob", 90)]) == {}
+    assert invites([person("bob")], [*convo("bob", 90)]) == {}
 
 
 def test_an_upcoming_meeting_within_the_rhythm_means_no_invitation():
@@ -305,7 +307,7 @@ def whole_plan(people, items, ledger=(), busy=()):
 
 def test_someone_invited_this_week_gets_no_checkin_and_the_roulette_moves_on():
     people = [ada(), person("bob"), person("cy")]
-    items = [seen("ada", 60, Kind.MEETING), seen("bob", 60), seen("cy", 60)]
+    items = [seen("ada", 60, Kind.MEETING), *convo("bob", 60), *convo("cy", 60)]
     result = whole_plan(people, items)
     actions = [(i.person, i.action) for i in result if isinstance(i, Action)]
     assert actions == [("ada", "invite"), ("bob", "checkin"), ("cy", "checkin")]
@@ -313,13 +315,13 @@ def test_someone_invited_this_week_gets_no_checkin_and_the_roulette_moves_on():
 
 
 def test_a_declined_series_gets_neither_draft():
-    items = [occurrence(56, "declined"), occurrence(28, "declined"), seen("ada", 80)]
+    items = [occurrence(56, "declined"), occurrence(28, "declined"), *convo("ada", 80)]
     result = whole_plan([ada()], items)
     assert not [i for i in result if isinstance(i, Action)]
     assert [i.guard for i in result] == [SERIES_DECLINED]
 
 
 def test_a_cooldown_still_allows_the_light_checkin():
-    result = whole_plan([ada()], [seen("ada", 60)], [invite_row(DraftState.DISCARDED, 21)])
+    result = whole_plan([ada()], [*convo("ada", 60)], [invite_row(DraftState.DISCARDED, 21)])
     assert [(type(i).__name__, i.action) for i in result] == [("Action", "checkin"),
                                                              ("Skip", "skip")]

@@ -27,7 +27,7 @@ from tests.contract.faults import (
 from tests.contract.village import NOW, OWNER, PEOPLE, contract_village
 from tests.fakes.memory_backend import MemoryBackend, MemoryMailbox
 from villaged.domain.village import KEY_HEADER, DraftState
-from villaged.ports.outbox import Outbox
+from villaged.ports.outbox import Outbox, Withdrawing
 from villaged.service.round import run_round
 from villaged.store import Store
 
@@ -63,10 +63,13 @@ def draft(key: str, to: str = PEOPLE[0].emails[0]) -> EmailMessage:
 
 
 def cold_mailbox() -> MemoryMailbox:
-    """Everybody last wrote 200 days ago: a round drafts three check-ins."""
+    """Everybody's last conversation (theirs, then the owner's answer) ended 200 days ago: a
+    round drafts three check-ins (an unanswered message would get an acknowledgement instead)."""
     mailbox = MemoryMailbox()
     for n, person in enumerate(PEOPLE):
-        mailbox.mail(person.emails[0], OWNER, NOW - D(days=200 + n), subject=f"news {n}")
+        first = mailbox.mail(person.emails[0], OWNER, NOW - D(days=201 + n), subject=f"news {n}")
+        mailbox.mail(OWNER, person.emails[0], NOW - D(days=200 + n), subject=f"Re: news {n}",
+                     thread=first)
     return mailbox
 
 
@@ -114,6 +117,18 @@ class OutboxContract:
         village = contract_village(tmp_path)
         io = with_outbox(MemoryBackend(village, mailbox=cold_mailbox()), outbox)
         return run_round(village, store, io, now, draft=True)
+
+    def test_withdraw_takes_back_only_that_draft_and_is_idempotent(self, harness):
+        # a stale invitation is replaced: the old draft must go, nothing else
+        outbox = harness.outbox()
+        assert isinstance(outbox, Withdrawing), "every outbox can withdraw its own drafts"
+        outbox.put("invite:ada:2026-W46", draft("invite:ada:2026-W46"), None)
+        outbox.put("checkin:bo:2026-W46", draft("checkin:bo:2026-W46"), None)
+        outbox.withdraw("invite:ada:2026-W46")
+        outbox.withdraw("invite:ada:2026-W46")
+        outbox.withdraw("never-written")
+        assert set(harness.drafts()) == {"checkin:bo:2026-W46"}
+        assert set(harness.outbox().existing()) == {"checkin:bo:2026-W46"}
 
     def test_a_kill_at_any_put_then_a_rerun_equals_one_clean_run(self, harness, tmp_path):
         with Store(tmp_path / "clean.sqlite3") as store:

@@ -176,6 +176,11 @@ class MemoryOutbox:
         self.drafts[draft_id] = draft
         return draft_id
 
+    def withdraw(self, key: str) -> None:
+        draft_id = self.existing().get(key)
+        if draft_id is not None:
+            del self.drafts[draft_id]
+
     def existing(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for draft_id, draft in self.drafts.items():

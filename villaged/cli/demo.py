@@ -69,7 +69,7 @@ def run_demo(workdir: Path | None, now: dt.datetime | None) -> str:
         render.village_map_text(village),
         "",
         "== plan ==",
-        render.plan_text(village, result.plan),
+        render.plan_text(village, result.plan, result.notes, result.needs_words),
         "",
         "== drafts ==",
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from villaged.core.assess import village_map
@@ -27,6 +27,7 @@ def standing_json(s: Standing) -> dict[str, Any]:
         "key": s.person.key,
         "name": s.person.name,
         "role": s.person.role.label,
+        "roles": [r.label for r in s.person.roles],
         "emails": list(s.person.emails),
         "temperature": s.temperature.value,
         "cadence_days": s.cadence_days,
@@ -41,11 +42,16 @@ def standing_json(s: Standing) -> dict[str, Any]:
     }
 
 
-def plan_json(item: PlanItem) -> dict[str, Any]:
+def plan_json(item: PlanItem, notes: Mapping[str, Sequence[str]] | None = None,
+              needs_words: Collection[str] = ()) -> dict[str, Any]:
     data: dict[str, Any] = {"person": item.person, "action": item.action, "reason": item.reason}
     if isinstance(item, Action):
         data["key"] = item.key
+        data["needs_words"] = item.key in needs_words
+        data["notes"] = list((notes or {}).get(item.person, ()))
         data["in_thread"] = bool(item.reply_to)
+        if item.about is not None:
+            data["answers"] = {"subject": item.about.subject, "at": item.about.at.isoformat()}
         if item.slot is not None:
             data["slot"] = item.slot.isoformat()
     else:
@@ -78,7 +84,7 @@ def status_table(village: Village, standings: Sequence[Standing], now: dt.dateti
             return f"{s.temperature.value}, paused to {paused.isoformat()}"
         return s.temperature.value
 
-    rows = [[s.person.name, s.person.role.label,
+    rows = [[s.person.name, ", ".join(r.label for r in s.person.roles),
              day(s.last_contact.at if s.last_contact else None),
              via(s.last_contact) if s.last_contact or not seen_only or s.person.key not in seen_only
              else f"seen only in {seen_only[s.person.key]}",
@@ -95,12 +101,20 @@ def village_map_text(village: Village) -> str:
     return "\n".join(lines)
 
 
-def plan_text(village: Village, items: Sequence[PlanItem]) -> str:
+def plan_text(village: Village, items: Sequence[PlanItem],
+              notes: Mapping[str, Sequence[str]] | None = None,
+              needs_words: Collection[str] = ()) -> str:
+    """One line per person; under each draft, "needs your words" and the owner's notes."""
     names = {p.key: p.name for p in village.people}
     lines = []
     for item in items:
         verb = "DRAFT " + item.action if isinstance(item, Action) else "skip"
         lines.append(f"{verb:<14} {names.get(item.person, item.person):<22} {item.reason}")
+        if isinstance(item, Action):
+            if item.key in needs_words:
+                lines.append(f"{'':<37} ! needs your words: fill in the [your ...] blank")
+            for note in (notes or {}).get(item.person, ()):
+                lines.append(f"{'':<37} note: {note}")
     return "\n".join(lines)
 
 

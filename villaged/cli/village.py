@@ -143,9 +143,10 @@ def plan(c: Context, as_json: bool) -> None:
     sync` first for the newest mail)."""
     village, result = _preview(c)
     if as_json:
-        click.echo(json.dumps([render.plan_json(i) for i in result.plan], indent=2))
+        click.echo(json.dumps([render.plan_json(i, result.notes, result.needs_words)
+                               for i in result.plan], indent=2))
     else:
-        click.echo(render.plan_text(village, result.plan))
+        click.echo(render.plan_text(village, result.plan, result.notes, result.needs_words))
         click.echo("\n" + render.planned_from(village, result.synced_at))
 
 
@@ -161,7 +162,7 @@ def draft(c: Context, intro: str | None, again: bool) -> None:
         _draft_intro(c, intro, again)
         return
     village, result = _draft_round(c)
-    click.echo(render.plan_text(village, result.plan))
+    click.echo(render.plan_text(village, result.plan, result.notes, result.needs_words))
     if result.written:
         click.echo(f"\n{len(result.written)} draft(s) written to "
                    f"{result.drafts_link}: review, edit and send them yourself.")

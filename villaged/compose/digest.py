@@ -36,16 +36,16 @@ from villaged.compose.templating import render
 from villaged.core.assess import counts, village_map
 from villaged.core.attention import (
     NEEDS_ATTENTION,
-    ReplyOwed,
     by_urgency,
     meetings_ahead,
     open_drafts,
-    replies_owed,
     stale_invitation,
     waiting_on_them,
 )
 from villaged.core.giveback import GiveBack
 from villaged.core.invitations import SERIES_DECLINED
+from villaged.core.notes import latest_log_note
+from villaged.core.replies import ReplyOwed, replies_owed
 from villaged.domain.village import (
     KEY_HEADER,
     DraftRecord,
@@ -93,7 +93,7 @@ COLOURS = {
     Temperature.LAPSED: "#c62828",   # 5.62:1
     Temperature.UNKNOWN: "#616161",  # 6.19:1
 }
-DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation"}
+DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation", "reply": "reply"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ class DraftItem:
     waiting: bool  # written in an earlier week, still in the drafts folder
     homework: str  # the homework line, or ""
     note: str  # the config's notes for the person, or ""
+    logged: str  # the latest `villaged log --note` for them ("2026-10-19: coffee"), or ""
+    needs_words: bool  # a reply acknowledgement: the owner fills in the [your reply] blank
     reply_to: str  # "1 Jul (145 days ago)": they wrote last, then, and got no answer
     meeting: str  # invitation: "Tue 24 Nov, 09:00", or ""
     rhythm: str  # invitation: "every 4 weeks", or ""
@@ -173,6 +175,8 @@ class PersonCard:
     cadence: int
     bar: int  # percent of the way to "lapsed", 0..100
     waiting: str  # "Your check-in of 13 Nov: no reply yet...", "Let it rest: ...", or ""
+    paused: str  # "15 Jan 2027" while paused (config or `villaged snooze`), else ""
+    paused_iso: str
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ class DigestView:
     empty_roles: tuple[str, ...]
     empty_tip: str  # one tip, for the first empty role
     attention: tuple[PersonCard, ...]  # lapsed, cold, cooling (most urgent first)
-    others: tuple[PersonCard, ...]  # unknown, then warm
+    others: tuple[PersonCard, ...]  # paused, unknown, warm
     trend: Trend | None  # None below TREND_MIN_POINTS weekly points
     snapshot: Mapping[str, int]  # this week's counts: what the trend stores for the week
 
@@ -294,8 +298,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
         if stale_invitation(record, data.week, now):
             stale.append(StaleItem(name(record.person), _stale_text(record, tz, today)))
             continue
-        drafts.append(_draft_item(record, person, name(record.person), all_owed.get(record.person),
-                                  data.week, tz, now))
+        draft = _draft_item(record, person, name(record.person), all_owed.get(record.person),
+                            data.week, tz, now)
+        logged = latest_log_note(record.person, data.interactions)
+        if logged is not None:
+            day_text = logged.at.astimezone(tz).date().isoformat()
+            draft = dataclasses.replace(draft, logged=f"{day_text}: {logged.subject.strip()}")
+        drafts.append(draft)
     for item in data.plan:
         if isinstance(item, Skip) and item.guard == SERIES_DECLINED:
             stale.append(StaleItem(name(item.person), item.reason.removeprefix("no invitation: ")))
@@ -310,15 +319,20 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     waiting = {w.person: w for w in waiting_on_them(data.standings, data.ledger,
                                                     village.thresholds.unanswered_checkins)}
     limit = village.thresholds.lapsed_after
+    one_way = {i.person for i in data.plan if isinstance(i, Skip) and i.guard == "one-way"}
     cards = []
     for s in by_urgency(data.standings):
         ratio = None if s.days_since_contact is None else s.days_since_contact / s.cadence_days
         w = waiting.get(s.person.key)
+        until = s.person.paused_until
+        paused = until if until is not None and until >= today else None
         note = ""
         if w is not None and w.rest:
             note = f"Let it rest: your last {w.count} check-ins went unanswered"
         elif w is not None and w.since is not None:
             note = f"Your check-in of {day(w.since)}: no reply yet, no need to chase"
+        if s.person.key in one_way:
+            note = "One-way: they have never written back; villaged leaves it to you"
         cards.append(PersonCard(
             name=s.person.name, role=s.person.role.label, temperature=s.temperature.value,
             colour=COLOURS[s.temperature],
@@ -330,9 +344,13 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
             overdue=s.days_overdue, days_since=s.days_since_contact, cadence=s.cadence_days,
             bar=0 if ratio is None else max(3, min(100, round(ratio / limit * 100))),
             waiting=note,
+            paused=_short_day(paused, today) if paused else "",
+            paused_iso=paused.isoformat() if paused else "",
         ))
-    attention = tuple(c for c in cards if Temperature(c.temperature) in NEEDS_ATTENTION)
-    others = tuple(c for c in cards if Temperature(c.temperature) not in NEEDS_ATTENTION)
+    # someone paused (on sabbatical, snoozed) needs no attention until the pause ends
+    attention = tuple(c for c in cards
+                      if Temperature(c.temperature) in NEEDS_ATTENTION and not c.paused)
+    others = tuple(c for c in cards if c not in attention)
 
     empty = [slot.role for slot in village_map(village) if not slot.filled]
     meetings = tuple(
@@ -381,7 +399,7 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         meeting = f"{_weekday(start.date())}, {start:%H:%M}"
         notice_text, short = notice(start.date(), today)
     reply_to = ""
-    if owed is not None and record.kind == "checkin":
+    if owed is not None and record.kind in ("checkin", "reply"):
         at = owed.message.at.astimezone(tz).date()
         reply_to = f"{_short_day(at, today)} ({_ago(owed.days(now))})"
     return DraftItem(
@@ -389,6 +407,7 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         written=_weekday(record.created_at.astimezone(tz).date()), waiting=record.week != week,
         homework=_homework(interests),
         note=person.notes if person is not None else "",
+        logged="", needs_words=record.kind == "reply",
         reply_to=reply_to, meeting=meeting, rhythm=rhythm, notice=notice_text,
         short_notice=short,
     )

@@ -15,6 +15,7 @@ import jinja2
 from villaged.compose.checkin import base_message
 from villaged.compose.headers import one_line
 from villaged.compose.templating import render, split_subject
+from villaged.domain.names import Register
 from villaged.domain.village import Person, Village
 
 WHY_BLANK = "[why them: one sentence about their work that drew you to write]"
@@ -27,11 +28,15 @@ def needs_words(message: EmailMessage) -> bool:
 
 def compose_intro(village: Village, person: Person, key: str, env: jinja2.Environment,
                   now: dt.datetime) -> EmailMessage:
+    interest = person.interests[0] if person.interests else None
     context = {
-        "name": person.name,
+        # a first message is formal, whatever the role's usual register, unless the owner
+        # wrote how they address them
+        "name": person.greeting.strip() or person.parsed_name.address(Register.FORMAL),
         "owner_name": village.owner.name,
         "why": person.why.strip() or WHY_BLANK,
-        "topic": str(person.interests[0]) if person.interests else "",
+        "topic": interest.topic if interest else "",
+        "ask": interest.ask if interest else "",
     }
     subject, body = split_subject(render(env, "intro/intro.txt.j2", context))
     msg = base_message(village, person, key, now)

@@ -28,6 +28,7 @@ import jinja2
 from villaged.compose.checkin import base_message
 from villaged.compose.headers import one_line
 from villaged.compose.templating import render, split_subject
+from villaged.compose.voice import MEETINGS, voice
 from villaged.compose.vtimezone import vtimezone
 from villaged.core.invitations import anchor_rule
 from villaged.domain.village import Action, Agreement, Person, Village
@@ -44,12 +45,15 @@ def invite_uid(village: Village, person: Person) -> str:
     return f"villaged-agreement-{digest}@{domain}"
 
 
-def owner_first_name(village: Village) -> str:
-    return (village.owner.name.split() or [village.owner.name])[0]
-
-
 def summary_for(village: Village, person: Person) -> str:
-    return f"Mentoring: {person.first_name} / {owner_first_name(village)}"
+    """The event title both calendars show: "Mentoring: Ruth Okonkwo / Dana Reyes".
+
+    The prefix follows the person's first role (Mentoring, Coaching,
+    Sponsorship check-in, Peer mentoring, else Meeting); names are given and
+    family names, without honorifics or post-nominals.
+    """
+    _, prefix = MEETINGS[person.role]
+    return f"{prefix}: {person.plain_name} / {village.owner.plain_name}"
 
 
 def invite_calendar(
@@ -108,9 +112,7 @@ def compose_invite(
     ics = invite_calendar(village, person, agreement, local, action.variant, now).to_ical()
 
     context = {
-        "first_name": person.first_name,
-        "name": person.name,
-        "role": person.role.label,
+        **voice(village, person, 0),
         "rhythm": agreement.rhythm,
         "start": local,
         "start_text": f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local:%Z})",
@@ -118,13 +120,11 @@ def compose_invite(
         "location": agreement.location,
         "agenda": agreement.agenda,
         "sequence": action.variant,
-        "owner_name": village.owner.name,
-        "owner_first_name": owner_first_name(village),
     }
     subject, body = split_subject(render(env, TEMPLATE, context))
 
     msg = base_message(village, person, action.key, now)
-    msg["Subject"] = one_line(subject) or "Our mentoring meetings"
+    msg["Subject"] = one_line(subject) or f"Our {context['meetings']}"
     msg.set_content(body)
     msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
                         params={"method": "REQUEST", "charset": "UTF-8"})

@@ -12,10 +12,14 @@ import unicodedata
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import ConfigError
 from villaged.domain.rhythm import RHYTHM_FIX, parse_rhythm
-from villaged.domain.village import Agreement, Owner, Person
+from villaged.domain.village import Agreement, Interest, Owner, Person, Role
 from villaged.schema import declared
 from villaged.schema.typed_table import TypedTable
 from villaged.schema.wording import describe
+
+ROLES_EXAMPLE = 'roles = ["mentor", "sponsor"]'
+INTERESTS_EXAMPLE = ('interests = ["health equity research", '
+                     '{topic = "Kubb", ask = "Is Kubb more about skill or luck?"}]')
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -108,11 +112,68 @@ def _person(t: TypedTable, owner: Owner) -> Person:
                 'e.g. key = "li-wei"',
             )
     agreement = t.table("agreement")
+    roles = _roles(t)
     return Person(
         key=key,
+        role=roles[0],
+        also=roles[1:],
+        interests=_interests(t),
         agreement=_agreement(agreement, owner) if agreement is not None else None,
         **values,
     )
+
+
+def _roles(t: TypedTable) -> tuple[Role, ...]:
+    """``role = "mentor"`` or ``roles = ["mentor", "sponsor"]`` (the first sets the defaults)."""
+    if "roles" not in t.data:
+        return (t.role("role"),)
+    if "role" in t.data:
+        t.fail("role", "role and roles are both set",
+               fix=f"keep one: put every role in roles, the main one first: {ROLES_EXAMPLE}")
+    names = t.strings("roles", (), nonempty=True, example=ROLES_EXAMPLE)
+    roles: list[Role] = []
+    for index, text in enumerate(names):
+        try:
+            role = Role.parse(text)
+        except ValueError:
+            t.fail_item("roles", index, f'"{text}" is not a role',
+                        fix="role must be one of: " + ", ".join(r.label for r in Role))
+        if role in roles:
+            t.fail_item("roles", index, f'"{text}" is listed twice', fix="list each role once")
+        roles.append(role)
+    return tuple(roles)
+
+
+def _interests(t: TypedTable) -> tuple[Interest, ...]:
+    """Plain topics, or tables {topic = "...", ask = "..."} with the owner's own question."""
+    value = t.data.get("interests", [])
+    if not isinstance(value, list):
+        t.strings("interests", (), example=INTERESTS_EXAMPLE)  # fails with the right message
+        return ()
+    found: list[Interest] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not item.strip():
+                t.fail_item("interests", index, "is empty",
+                            fix=f"remove it, or write {INTERESTS_EXAMPLE}")
+            found.append(Interest(item.strip()))
+            continue
+        if not isinstance(item, dict):
+            t.fail_item("interests", index, f"expected text or a table, found {describe(item)}",
+                        fix=f"write {INTERESTS_EXAMPLE}")
+        extra = sorted(set(item) - {"topic", "ask"})
+        topic, ask = item.get("topic"), item.get("ask", "")
+        if extra:
+            t.fail_item("interests", index, f'unknown key "{extra[0]}"',
+                        fix="an interest table has topic and ask only")
+        if not isinstance(topic, str) or not topic.strip():
+            t.fail_item("interests", index, "needs a topic",
+                        fix='write {topic = "Kubb", ask = "Is Kubb more about skill or luck?"}')
+        if not isinstance(ask, str):
+            t.fail_item("interests", index, f"ask must be text, found {describe(ask)}",
+                        fix='write ask = "Is Kubb more about skill or luck?"')
+        found.append(Interest(topic.strip(), ask.strip()))
+    return tuple(found)
 
 
 def _agreement(t: TypedTable, owner: Owner) -> Agreement:

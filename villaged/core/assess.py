@@ -94,9 +94,13 @@ class RoleSlot:
 
 
 def village_map(village: Village) -> list[RoleSlot]:
-    """The seven roles in order, with who fills each (empty roles included)."""
-    return [RoleSlot(role, tuple(p for p in village.people if p.role is role and not p.prospect))
-            for role in Role]  # prospects are not (yet) part of the village
+    """The seven roles in order, with who fills each (empty roles included).
+
+    Someone with several roles (``roles = ["mentor", "sponsor"]``) fills each of them;
+    prospects are not (yet) part of the village.
+    """
+    return [RoleSlot(role, tuple(p for p in village.people if role in p.roles and not p.prospect))
+            for role in Role]
 
 
 def counts(standings: Iterable[Standing]) -> dict[str, int]:

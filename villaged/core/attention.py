@@ -28,51 +28,6 @@ URGENCY = {Temperature.LAPSED: 0, Temperature.COLD: 1, Temperature.COOLING: 2,
 NEEDS_ATTENTION = frozenset({Temperature.LAPSED, Temperature.COLD, Temperature.COOLING})
 
 
-@dataclass(frozen=True)
-class ReplyOwed:
-    """The person wrote last, directly, and nothing from the owner came after."""
-
-    person: str  # Person.key
-    message: Interaction  # their unanswered message (subject, date)
-
-    def days(self, now: dt.datetime) -> int:
-        return max(0, (now - self.message.at).days)
-
-
-def replies_owed(interactions: Iterable[Interaction], now: dt.datetime,
-                 within: dt.timedelta | None = None) -> dict[str, ReplyOwed]:
-    """Per person, their last direct message if it is theirs and unanswered.
-
-    Among the direct emails between the owner and a person up to ``now``, the
-    newest is theirs, no later email from the owner exists and no meeting with
-    them has taken place since. ``within`` leaves out messages older than that.
-    """
-    last_mail: dict[str, Interaction] = {}
-    last_meeting: dict[str, dt.datetime] = {}
-    for item in interactions:
-        if not item.direct or item.at > now:
-            continue
-        if item.kind is Kind.MEETING:
-            if item.person not in last_meeting or item.at > last_meeting[item.person]:
-                last_meeting[item.person] = item.at
-            continue
-        newest = last_mail.get(item.person)
-        # at the same instant, the owner's own message counts as the answer
-        if newest is None or (item.at, item.kind is Kind.EMAIL_OUT) > \
-                (newest.at, newest.kind is Kind.EMAIL_OUT):
-            last_mail[item.person] = item
-    owed = {}
-    for person, message in last_mail.items():
-        if message.kind is not Kind.EMAIL_IN:
-            continue
-        if person in last_meeting and last_meeting[person] > message.at:
-            continue
-        if within is not None and now - message.at > within:
-            continue
-        owed[person] = ReplyOwed(person, message)
-    return owed
-
-
 def by_urgency(standings: Iterable[Standing]) -> list[Standing]:
     """Lapsed, cold, cooling, unknown, warm; the most overdue first within each."""
     return sorted(standings, key=lambda s: (URGENCY[s.temperature], -s.days_overdue,

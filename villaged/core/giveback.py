@@ -78,13 +78,16 @@ SUGGESTIONS: dict[Role, tuple[str, ...]] = {
 
 
 def is_important(person: Person) -> bool:
-    return person.role in IMPORTANT_ROLES or person.agreement is not None or bool(person.gives)
+    return (any(r in IMPORTANT_ROLES for r in person.roles) or person.agreement is not None
+            or bool(person.gives))
 
 
 def suggestions_for(person: Person) -> list[str]:
-    """The owner's own ideas for this person first, then the shipped ones for their role."""
-    shipped = [s.format(first=person.first_name) for s in SUGGESTIONS[person.role]]
-    return [*person.gives, *(s for s in shipped if s not in person.gives)]
+    """The owner's own ideas for this person first, then the shipped ones for each of their
+    roles, first role first. Suggestions name them as the owner addresses them."""
+    shipped = [s.format(first=person.address) for role in person.roles
+               for s in SUGGESTIONS[role]]
+    return [*person.gives, *(s for s in dict.fromkeys(shipped) if s not in person.gives)]
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def choose_giveback(
         (s.person for s in standings
          if s.temperature is Temperature.WARM and is_important(s.person)),
         key=lambda p: (latest[p.key].at if p.key in latest else never,
-                       ROLE_ORDER[p.role], order.get(p.key, 0)))
+                       min(ROLE_ORDER[r] for r in p.roles), order.get(p.key, 0)))
     for person in candidates:
         done = {g.what.strip().casefold() for g in gives if g.person == person.key}
         pool = suggestions_for(person)

@@ -18,13 +18,24 @@ Guards, each a Skip with a reason (``guard`` in villaged.domain.vocabulary.INVIT
   already scheduled within the rhythm;
 * no free slot.
 
+* an invitation draft that is still unsent is *stale* when its first
+  meeting is less than ``min_notice_days`` working days away: the plan
+  replaces it (``replaces`` names the old draft, which the round withdraws)
+  with a fresh one, at most once a week; there is never more than one
+  invitation draft per person in the folder.
+
 Slot rules (choose_slot): candidates start on the hour or half hour within
-the preferred hours, from the next local day (so the owner has time to
-review the draft and the person time to answer) through ``days`` days ahead,
+the preferred hours, from ``village.invite_min_notice_days`` working days
+(Monday to Friday; default 3) after today (so the owner has time to review
+the draft and the person time to answer) through ``days`` days after that,
 on the preferred weekdays; a candidate is free when the whole meeting
 overlaps no busy interval. When the agreement's rule itself pins the days
 ("monthly on the 2nd Tuesday", "every 2 weeks on Thursday"), only the rule's
 dates are candidates, and the window widens to reach at least one of them.
+
+Several invitations planned in one round never overlap each other: every
+occurrence of a chosen series across the whole search window is busy time
+for the next agreement (``plan_invitations``).
 """
 
 from __future__ import annotations
@@ -58,7 +69,7 @@ Interval = tuple[dt.datetime, dt.datetime]
 
 SLOT_DAYS = 14  # "the first free slot within the preferred hours over the next two weeks"
 SLOT_STEP = dt.timedelta(minutes=30)
-LEAD_DAYS = 1  # never today: the owner reviews the draft first, the person needs time to answer
+WORKING_DAYS = frozenset(range(5))  # Monday to Friday: "working days" for the notice period
 RECENT_OCCURRENCES = 3  # how many past occurrences "keep being declined" looks at
 DECLINED_LIMIT = 2  # this many of them declined or cancelled: the series is failing
 FAILED_STATUSES = frozenset({"declined", "cancelled"})
@@ -76,6 +87,21 @@ def hours_for(village: Village, agreement: Agreement) -> WorkingHours:
     return agreement.hours or village.owner.working_hours
 
 
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The date ``count`` working days (Monday to Friday) after ``day``."""
+    while count > 0:
+        day += dt.timedelta(days=1)
+        count -= day.weekday() in WORKING_DAYS
+    return day
+
+
+def earliest_day(village: Village, now: dt.datetime) -> dt.date:
+    """The first day a first meeting may fall on: ``min_notice_days`` working days away
+    (never today, even with no notice asked)."""
+    today = now.astimezone(village.owner.timezone).date()
+    return add_working_days(today, max(1, village.invite_min_notice_days))
+
+
 # -- the slot ------------------------------------------------------------------
 
 
@@ -83,20 +109,19 @@ def choose_slot(
     busy: Iterable[Interval],
     hours: WorkingHours,
     tz: ZoneInfo,
-    now: dt.datetime,
+    first: dt.date,
     duration: dt.timedelta,
     days: int = SLOT_DAYS,
     allowed: Collection[dt.date] | None = None,
 ) -> dt.datetime | None:
-    """The first free start in the owner's zone, or None.
+    """The first free start in the owner's zone on ``first`` or the ``days`` days after, or None.
 
     ``allowed`` (dates), when given, replaces the preferred weekdays: only
     those dates are candidates.
     """
     intervals = sorted((b[0], b[1]) for b in busy)
-    today = now.astimezone(tz).date()
-    for offset in range(LEAD_DAYS, days + 1):
-        day = today + dt.timedelta(days=offset)
+    for offset in range(days + 1):
+        day = first + dt.timedelta(days=offset)
         if allowed is not None:
             if day not in allowed:
                 continue
@@ -137,7 +162,8 @@ def busy_window(village: Village, now: dt.datetime) -> Interval:
     """The span of busy times the plan needs to place every agreement's first meeting."""
     longest = max((window_days(p.agreement) for p in village.people if p.agreement),
                   default=SLOT_DAYS)
-    return now, now + dt.timedelta(days=longest + 2)
+    lead = (earliest_day(village, now) - now.astimezone(village.owner.timezone).date()).days
+    return now, now + dt.timedelta(days=longest + lead + 2)
 
 
 def rule_dates(rrule: str, tz: ZoneInfo, first: dt.date, last: dt.date) -> set[dt.date] | None:
@@ -173,13 +199,26 @@ def first_slot(village: Village, agreement: Agreement, busy: Sequence[Interval],
     hours = hours_for(village, agreement)
     days = window_days(agreement)
     duration = dt.timedelta(minutes=agreement.duration_minutes)
-    today = now.astimezone(tz).date()
-    dates = rule_dates(agreement.rrule, tz, today + dt.timedelta(days=1),
-                       today + dt.timedelta(days=days))
+    first = earliest_day(village, now)
+    dates = rule_dates(agreement.rrule, tz, first, first + dt.timedelta(days=days))
     if dates is not None:
         preferred = {d for d in dates if d.weekday() in hours.days}
         dates = preferred or dates
-    return choose_slot(busy, hours, tz, now, duration, days, allowed=dates)
+    return choose_slot(busy, hours, tz, first, duration, days, allowed=dates)
+
+
+def series_busy(agreement: Agreement, start: dt.datetime, until: dt.datetime) -> list[Interval]:
+    """Every occurrence of a proposed series up to ``until``, as busy intervals."""
+    duration = dt.timedelta(minutes=agreement.duration_minutes)
+    rule = rrulestr(anchor_rule(agreement.rrule, start), dtstart=start.replace(tzinfo=None))
+    tz = start.tzinfo
+    found = []
+    for naive in islice(rule, 400):
+        local = naive.replace(tzinfo=tz)
+        if local > until:
+            break
+        found.append((local, local + duration))
+    return found
 
 
 # -- the guards ----------------------------------------------------------------
@@ -232,13 +271,20 @@ def plan_invitations(
     """
     today = now.astimezone(village.owner.timezone).date()
     items: list[PlanItem] = []
+    taken: list[Interval] = list(busy)
+    _, until = busy_window(village, now)
     for person in village.people:
         if person.agreement is None or person.do_not_draft:
             continue
         if person.paused_until and person.paused_until >= today:
             continue
-        items.append(invitation_for(village, person, person.agreement, interactions,
-                                    ledger, busy, now, week))
+        item = invitation_for(village, person, person.agreement, interactions,
+                              ledger, taken, now, week)
+        if isinstance(item, Action) and item.slot is not None:
+            # the next agreement must not land on any meeting of this series
+            taken += series_busy(person.agreement, item.slot.astimezone(village.owner.timezone),
+                                 until)
+        items.append(item)
     return items
 
 
@@ -263,10 +309,20 @@ def invitation_for(
     mine = sorted((r for r in ledger if r.person == person.key and r.kind == DraftKind.INVITE),
                   key=lambda r: r.created_at)
     open_rows = [r for r in mine if r.state in OPEN_DRAFT_STATES]
+    replaces: DraftRecord | None = None
     if open_rows:
-        return skip(f"your invitation draft of {day(open_rows[-1].created_at)} still awaits "
-                    "your review", Guard.INVITE_PENDING)
-    if any(r.key == invite_key(person.key, week) for r in mine):
+        row = open_rows[-1]
+        if row.slot is None or row.slot.astimezone(tz).date() >= earliest_day(village, now):
+            return skip(f"your invitation draft of {day(row.created_at)} still awaits "
+                        "your review", Guard.INVITE_PENDING)
+        # stale: its first meeting is now too close (or past) to be sent as it is
+        if row.week == week or any(r.week == week for r in mine):
+            return skip(f"your invitation draft of {day(row.created_at)} proposes "
+                        f"{day(row.slot)}, under {village.invite_min_notice_days} working "
+                        "days away; villaged re-plans an invitation at most once a week",
+                        Guard.INVITE_REPLANNED_THIS_WEEK)
+        replaces = row
+    elif any(r.key == invite_key(person.key, week) for r in mine):
         return skip("already drafted one this week", Guard.INVITE_DRAFTED_THIS_WEEK)
 
     lookback = dt.timedelta(days=2 * agreement.interval_days + 7)
@@ -276,7 +332,7 @@ def invitation_for(
         failed, seen = series.failing(now)
         if failed >= DECLINED_LIMIT:
             return skip(f"your recurring meeting \"{series.summary}\" keeps being declined or "
-                        f"cancelled ({failed} of the last {seen}); talk with {person.first_name} "
+                        f"cancelled ({failed} of the last {seen}); talk with {person.address} "
                         "about the rhythm instead of sending another invitation",
                         SERIES_DECLINED)
         upcoming = series.upcoming(now)
@@ -293,7 +349,7 @@ def invitation_for(
                     f"({agreement.rhythm})", Guard.INVITE_MEETING_SCHEDULED)
 
     cooldown = dt.timedelta(weeks=village.invite_cooldown_weeks)
-    for row in reversed(mine):
+    for row in reversed(mine if replaces is None else []):
         when = row.updated_at or row.created_at
         if row.state is DraftState.DISCARDED and now - when < cooldown:
             return skip(f"you discarded the invitation drafted {day(row.created_at)}; villaged "
@@ -310,10 +366,19 @@ def invitation_for(
         return skip(f"no free {agreement.duration_minutes}-minute slot within your preferred "
                     f"hours in the next {window_days(agreement)} days", Guard.INVITE_NO_SLOT)
     local = slot.astimezone(tz)
+    if replaces is not None:
+        assert replaces.slot is not None
+        reason = (f"agreement ({agreement.rhythm}): your unsent invitation of "
+                  f"{day(replaces.created_at)} proposed {day(replaces.slot)}, now under "
+                  f"{village.invite_min_notice_days} working days away; replacing it with "
+                  f"{local:%a %Y-%m-%d %H:%M %Z}, {agreement.rhythm}")
+    else:
+        reason = (f"agreement ({agreement.rhythm}): no meeting within the next "
+                  f"{agreement.interval_days} days and no recurring series; proposing "
+                  f"{local:%a %Y-%m-%d %H:%M %Z} (at least {village.invite_min_notice_days} "
+                  f"working days away), {agreement.rhythm}")
     return Action(
         person=person.key, action=DraftKind.INVITE, key=invite_key(person.key, week), week=week,
-        reason=(f"agreement ({agreement.rhythm}): no meeting within the next "
-                f"{agreement.interval_days} days and no recurring series; proposing "
-                f"{local:%a %Y-%m-%d %H:%M %Z}, {agreement.rhythm}"),
-        variant=len(mine), slot=slot,
+        reason=reason, variant=len(mine), slot=slot,
+        replaces=replaces.key if replaces is not None else None,
     )

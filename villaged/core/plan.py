@@ -9,10 +9,12 @@ would embarrass. Deterministic for a given ``now`` and ``week``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Sequence
 
 from villaged.core.invitations import Interval, plan_invitations
+from villaged.core.replies import ReplyOwed, fresh_enough, one_way, reply_owed
 from villaged.domain.village import (
     OPEN_DRAFT_STATES,
     Action,
@@ -38,6 +40,14 @@ def iso_week(now: dt.datetime, village: Village) -> str:
 
 def checkin_key(person: str, week: str) -> str:
     return f"checkin:{person}:{week}"
+
+
+def reply_key(person: str, message: Interaction) -> str:
+    """One acknowledgement per unanswered message, whatever the week (and whichever source,
+    mbox or Maildir or Gmail, the message was read from)."""
+    ident = (message.message_id or message.uid).strip()
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:12]
+    return f"reply:{person}:{digest}"
 
 
 def plan(
@@ -76,37 +86,66 @@ def plan_checkins(
     """Roulette actions and a skip with its reason for everyone else."""
     items: list[PlanItem] = []
     candidates: list[Standing] = []
+    replies: list[Action] = []
     for standing in standings:
+        held = hold(village, standing, ledger, now, week)
+        if held:
+            items.append(held)
+            continue
+        owed = reply_owed(standing)
+        if owed is not None:  # a state of its own: never answered with a check-in
+            item = reply_item(village, standing, owed, ledger, now, week)
+            if isinstance(item, Action):
+                replies.append(item)
+            else:
+                items.append(item)
+            continue
         skip = ick_guard(village, standing, ledger, now, week)
         if skip:
             items.append(skip)
         else:
             candidates.append(standing)
-    # The roulette drafts ``size`` a week, not a round: check-ins already written
-    # this week (a rerun after a crash, a second `villaged draft`) use up the budget.
-    drafted = sum(1 for r in ledger if r.kind == DraftKind.CHECKIN and r.week == week)
-    picked = roulette(candidates, village.roulette.size - drafted, week)
+    # The weekly size is a budget for check-ins and acknowledgements together, not per
+    # round: drafts already written this week (a rerun after a crash, a second
+    # `villaged draft`) use it up. Replies owed come first, the most recent message first.
+    size = village.roulette.size
+    budget = size - sum(1 for r in ledger if r.kind in ("checkin", "reply") and r.week == week)
+    replies.sort(key=lambda a: a.about.at if a.about else now, reverse=True)
+    for n, reply in enumerate(replies):
+        if n < budget:
+            items.append(reply)
+        else:
+            items.append(Skip(reply.person, "skip", reply.reason.split(", never answered")[0]
+                              + f": queued, villaged drafts {size} a week and more recent "
+                              "replies come first", Guard.REPLY_QUEUED))
+    picked = roulette(candidates, budget - len(replies), week)
     for standing in candidates:
         key = standing.person.key
         if standing in picked:
+            thread = standing.last_thread
+            limit = village.thresholds.thread_age_days
+            fresh = fresh_enough(thread, now, limit)
+            reason = _pick_reason(standing)
+            if thread is not None and not fresh:
+                reason += (f"; a fresh subject: the last thread (\"{thread.subject}\") is "
+                           f"{(now - thread.at).days} days old, over the {limit}-day limit")
             items.append(Action(
                 person=key, action=DraftKind.CHECKIN, key=checkin_key(key, week), week=week,
-                reason=_pick_reason(standing),
-                variant=sum(1 for r in ledger if r.person == key and r.kind == DraftKind.CHECKIN),
-                reply_to=standing.last_thread,
+                reason=reason,
+                variant=sum(1 for r in ledger if r.person == key and r.kind == "checkin"),
+                reply_to=thread if fresh else None,
             ))
         else:
             items.append(Skip(key, "skip", f"{standing.temperature.value}, but not picked this "
-                              f"week: the roulette drafts {village.roulette.size} a week",
-                              Guard.ROULETTE_LIMIT))
+                              f"week: the roulette drafts {size} a week", Guard.ROULETTE_LIMIT))
     order = {s.person.key: n for n, s in enumerate(standings)}
     return sorted(items, key=lambda i: (isinstance(i, Skip), order[i.person]))
 
 
-def ick_guard(
+def hold(
     village: Village, s: Standing, ledger: Sequence[DraftRecord], now: dt.datetime, week: str
 ) -> Skip | None:
-    """The first reason a check-in would be unwelcome or pointless, if any."""
+    """Reasons to draft nothing at all for them this round (no check-in, no reply)."""
     person = s.person
     today = now.astimezone(village.owner.timezone).date()
     mine = [r for r in ledger if r.person == person.key]
@@ -126,7 +165,66 @@ def ick_guard(
         return skip(f"a villaged draft for them is still awaiting your review (written "
                     f"{_day(open_drafts[-1].created_at, village)})", Guard.PENDING_DRAFT)
     if any(r.key == checkin_key(person.key, week) for r in mine):
-        return skip("already drafted a check-in for them this week", Guard.DRAFTED_THIS_WEEK)
+        return skip("already drafted a check-in for them this week",
+                    Guard.DRAFTED_THIS_WEEK)
+    return None
+
+
+def reply_item(
+    village: Village, s: Standing, owed: ReplyOwed, ledger: Sequence[DraftRecord],
+    now: dt.datetime, week: str,
+) -> PlanItem:
+    """A short acknowledgement of their unanswered message, drafted once; or why not."""
+    person = s.person
+    message = owed.message
+    key = reply_key(person.key, message)
+    said = f"you owe a reply: their message \"{message.subject}\" of {_day(message.at, village)}"
+    row = next((r for r in ledger if r.key == key), None)
+    if row is not None and row.state is DraftState.DISCARDED:
+        return Skip(person.key, "skip", f"{said} is still unanswered, and you discarded the "
+                    f"acknowledgement villaged drafted on {_day(row.created_at, village)}; "
+                    "villaged leaves them alone (no check-in either) until new contact "
+                    "happens", Guard.REPLY_DISCARDED)
+    if row is not None:
+        return Skip(person.key, "skip", f"{said}: the acknowledgement drafted on "
+                    f"{_day(row.created_at, village)} was {row.state.value}", Guard.REPLY_DRAFTED)
+    age = owed.days(now)
+    if age < village.thresholds.min_gap_days:
+        return Skip(person.key, "skip", f"{said}, {age} days old: villaged drafts an "
+                    f"acknowledgement only once it is {village.thresholds.min_gap_days} days "
+                    "old", Guard.REPLY_OWED_RECENT)
+    limit = village.thresholds.thread_age_days
+    fresh = fresh_enough(message, now, limit)
+    where = ("in their thread" if fresh and message.message_id else
+             f"as a fresh message naming it (the thread is {age} days old, over the "
+             f"{limit}-day limit)" if not fresh else "as a fresh message naming it")
+    return Action(
+        person=person.key, action=DraftKind.REPLY, key=key, week=week,
+        reason=(f"{said}, {age} days ago, never answered: a short acknowledgement {where}, "
+                "not a check-in"),
+        reply_to=message if fresh and message.message_id else None, about=message,
+    )
+
+
+def ick_guard(
+    village: Village, s: Standing, ledger: Sequence[DraftRecord], now: dt.datetime, week: str
+) -> Skip | None:
+    """The first reason a check-in would be unwelcome or pointless, if any."""
+    person = s.person
+    mine = [r for r in ledger if r.person == person.key]
+
+    def skip(reason: str, guard: Guard) -> Skip:
+        return Skip(person.key, "skip", reason, guard)
+
+    held = hold(village, s, ledger, now, week)
+    if held:
+        return held
+    if one_way(s) and not person.draft_one_way:
+        assert s.last_outbound is not None
+        return skip(f"one-way: they have never written back (your last message: "
+                    f"{_day(s.last_outbound.at, village)}); villaged leaves it to you "
+                    "(`villaged log` a contact, or set draft_one_way = true for them)",
+                    Guard.ONE_WAY)
     unanswered = unanswered_checkins(s, mine)
     if unanswered >= village.thresholds.unanswered_checkins:
         return skip(f"let it rest: your last {unanswered} check-ins went unanswered", Guard.LET_IT_REST)

@@ -25,13 +25,9 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
-_TITLES = frozenset({"dr", "prof", "professor", "mr", "ms", "mrs", "mx", "sir", "dame", "rev"})
-
-
-def _bare(name: str) -> str:
-    """The folded name without titles: "Dr. Sofia Álvarez" -> "sofia alvarez"."""
-    words = [w.strip(".,") for w in fold(name).split()]
-    return " ".join(w for w in words if w and w not in _TITLES)
+def _bare(person: Person) -> str:
+    """The folded name without honorifics or post-nominals: "Dr. Sofia Álvarez" -> "sofia alvarez"."""
+    return fold(person.plain_name)
 
 
 def find_person(village: Village, text: str, *, people: Sequence[Person] | None = None) -> Person:
@@ -43,10 +39,10 @@ def find_person(village: Village, text: str, *, people: Sequence[Person] | None 
     steps: list[Callable[[Person], bool]] = [
         lambda p: needle == fold(p.key),
         lambda p: "@" in needle and any(normalize(e) == normalize(needle) for e in p.emails),
-        lambda p: needle in (fold(p.name), _bare(p.name)),
-        lambda p: needle == _bare(p.name).partition(" ")[0],  # a first name
-        lambda p: _bare(p.name).startswith(needle) or fold(p.key).startswith(needle),
-        lambda p: any(word.startswith(needle) for word in _bare(p.name).split()),
+        lambda p: needle in (fold(p.name), _bare(p)),
+        lambda p: needle == fold(p.parsed_name.first),  # a first name
+        lambda p: _bare(p).startswith(needle) or fold(p.key).startswith(needle),
+        lambda p: any(word.startswith(needle) for word in _bare(p).split()),
     ]
     for matches in steps:
         found = [p for p in pool if matches(p)]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from villaged.domain.names import PersonName, Register, parse_name
 from villaged.domain.setting import setting
 from villaged.domain.vocabulary import DraftKind, Guard
 
@@ -21,9 +22,12 @@ KEY_HEADER = "X-Villaged-Key"
 
 
 def first_name(name: str) -> str:
-    """The first word of a name, or the whole (stripped) name if it has none."""
-    words = name.split()
-    return words[0] if words else name.strip()
+    """The first given name, never an honorific ("Dr. Ruth Okonkwo" -> "Ruth").
+
+    A name with no given name ("Dr. Okonkwo") gives the whole name.
+    """
+    parsed = parse_name(name)
+    return parsed.first or parsed.address(Register.CASUAL)
 
 
 class Role(str, Enum):
@@ -68,6 +72,18 @@ class Temperature(str, Enum):
     UNKNOWN = "unknown"
 
 
+DEFAULT_REGISTER: dict[Role, Register] = {
+    Role.MENTOR: Register.CASUAL,
+    Role.SPONSOR: Register.FORMAL,
+    Role.ADVOCATE: Register.CASUAL,
+    Role.COACH: Register.CASUAL,
+    Role.ALLY: Register.CASUAL,
+    Role.ROLE_MODEL: Register.FORMAL,
+    Role.PEER_MENTOR: Register.CASUAL,
+}
+"""How the owner writes to someone when their config does not say: by their first role
+(and formally to anyone with a mentorship agreement)."""
+
 DEFAULT_CADENCE_DAYS: dict[Role, int] = {
     Role.MENTOR: 30,
     Role.SPONSOR: 60,
@@ -109,6 +125,14 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class Interest:
+    """Something a person cares about: a plain topic, or a topic with the owner's own question."""
+
+    topic: str
+    ask: str = ""
+
+
+@dataclass(frozen=True)
 class Person:
     key: str = setting(  # stable slug, e.g. "ada-lovelace"
         custom=True, example='"ada-lovelace"',
@@ -118,15 +142,22 @@ class Person:
                         doc="required; the person's name")
     emails: tuple[str, ...] = setting(kind="emails", example='["ada@example.org"]',
                                       doc="required; every address they write from")
-    role: Role = setting(doc="required; one of: mentor, sponsor, advocate, coach, ally, "
-                         "role model, peer mentor")
+    role: Role = setting(  # the first role: it sets the default cadence and register
+        custom=True, example='"mentor"',
+        doc="required (or roles); one of: mentor, sponsor, advocate, coach, ally, "
+        "role model, peer mentor")
     cadence_days: int | None = setting(  # per-person override
         None, low=1, high=3650, example="30",
         doc="days between contacts, overriding [cadence] for this person")
-    interests: tuple[str, ...] = setting((), example='["rare diseases", "running"]',
-                                         doc="things you share, for conversation starters")
+    interests: tuple[Interest, ...] = setting(
+        (), custom=True,
+        example='["health equity research", {topic = "Kubb", ask = "Is Kubb more about skill '
+        'or luck?"}]',
+        doc="what they care about: plain topics, or {topic, ask} with your own question; "
+        "successive check-ins rotate through them")
     notes: str = setting("", example='"Homework: send her the revised aims page."',
-                         doc="anything to remember: shown when villaged drafts to them")
+                         doc="anything to remember: shown in `villaged plan` and the digest "
+                         "next to drafts for them, never in a draft")
     paused_until: dt.date | None = setting(None, example="2026-09-01",
                                            doc="a date (2026-09-01): no drafts before it")
     do_not_draft: bool = setting(False, doc="true: track the relationship, but never draft to them")
@@ -134,10 +165,59 @@ class Person:
         None, custom=True, doc="a formal mentorship with regular meetings (see Miriam)")
     gives: tuple[str, ...] = setting(  # the owner's own give-back ideas
         (), example='["Send her the preprint"]', doc="your own ideas for giving back to them")
+    also: tuple[Role, ...] = setting(  # further roles after the first
+        (), key="roles", custom=True, example='["mentor", "sponsor"]',
+        doc="several roles instead of role: the first sets the cadence and register; the "
+        "village map lists them under each")
+    greeting: str = setting(
+        "", example='"Dr. Okonkwo"',
+        doc="how you address them in a draft (default: from the name and register, never an "
+        'honorific alone: "Ruth" or "Dr. Okonkwo")')
+    register: str = setting(
+        "", choices=("formal", "casual"), example='"formal"',
+        doc='"formal" (Dear Dr. Okonkwo, ... Best regards) or "casual" (Hi Ruth, ... Best); '
+        "default: formal for sponsors, role models and anyone with an agreement")
+    draft_one_way: bool = setting(
+        False, doc="true: draft check-ins even though they have never written back")
+
     prospect: bool = setting(False, doc="true: someone you would like to approach; not in the "
                              "village map, never drafted to except `villaged draft --intro`")
     why: str = setting("", example='"Your 2024 talk on sepsis handoffs changed our unit."',
                        doc="a prospect: why them, in your words (used by `draft --intro`)")
+
+    def __post_init__(self) -> None:
+        # plain strings are accepted for interests (a topic with no question of its own)
+        fixed = tuple(i if isinstance(i, Interest) else Interest(str(i)) for i in self.interests)
+        object.__setattr__(self, "interests", fixed)
+        object.__setattr__(self, "also", tuple(r for r in dict.fromkeys(self.also)
+                                               if r is not self.role))
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return (self.role, *self.also)
+
+    @property
+    def parsed_name(self) -> PersonName:
+        return parse_name(self.name)
+
+    @property
+    def tone(self) -> Register:
+        """The register drafts to them use."""
+        if self.register:
+            return Register(self.register)
+        if self.agreement is not None:
+            return Register.FORMAL
+        return DEFAULT_REGISTER[self.role]
+
+    @property
+    def address(self) -> str:
+        """What the owner calls them in a greeting: "Ruth", "Dr. Okonkwo"."""
+        return self.greeting.strip() or self.parsed_name.address(self.tone)
+
+    @property
+    def plain_name(self) -> str:
+        """Their name without honorifics or post-nominals, for titles and lists."""
+        return self.parsed_name.plain
 
     @property
     def first_name(self) -> str:
@@ -165,6 +245,10 @@ class Owner:
     @property
     def first_name(self) -> str:
         return first_name(self.name)
+
+    @property
+    def plain_name(self) -> str:
+        return parse_name(self.name).plain
 
 
 @dataclass(frozen=True)
@@ -195,6 +279,10 @@ class Thresholds:
                                  doc="How far back mail and calendars are read, in days.")
     horizon_days: int = setting(60, low=1, high=730,
                                 doc="How far ahead calendars are read, in days.")
+    thread_age_days: int = setting(
+        90, low=1, high=3650,
+        doc="Never reply into a thread whose last message is older than this: start a fresh "
+        "subject.")
 
 
 @dataclass(frozen=True)
@@ -253,6 +341,11 @@ class Village:
     invite_cooldown_weeks: int = setting(
         8, table="invitations", key="cooldown_weeks", low=0, high=104,
         doc="Weeks to wait before proposing a meeting to the same person again.")
+    invite_min_notice_days: int = setting(
+        3, table="invitations", key="min_notice_days", low=0, high=30,
+        doc="The first meeting of an invitation is at least this many working days (Mon-Fri) "
+        "away; an unsent invitation whose first meeting gets closer is re-planned (at most "
+        "weekly).")
     sync_minutes: int = setting(
         15, table="daemon", low=1, high=1440,
         doc="How often `villaged run` syncs mail and calendars, in minutes.")
@@ -269,6 +362,7 @@ class Village:
         raise KeyError(key)
 
     def cadence_for(self, person: Person) -> int:
+        """Their own cadence, else that of their first role."""
         return person.cadence_days or self.cadences[person.role]
 
 
@@ -323,6 +417,7 @@ class DraftState(str, Enum):
     PENDING = "pending"
     SENT = "sent"
     DISCARDED = "discarded"
+    REPLACED = "replaced"  # an unsent invitation villaged withdrew for a fresh one
 
 
 OPEN_DRAFT_STATES = (DraftState.CREATING, DraftState.CREATED, DraftState.PENDING)
@@ -362,8 +457,10 @@ class Action:
     key: str
     week: str
     variant: int = 0
-    reply_to: Interaction | None = None
+    reply_to: Interaction | None = None  # the message to answer in-thread (young threads only)
     slot: dt.datetime | None = None  # invite: first meeting start (aware)
+    about: Interaction | None = None  # reply: their unanswered message, in-thread or not
+    replaces: str | None = None  # invite: the key of a stale unsent draft this one replaces
 
 
 @dataclass(frozen=True)

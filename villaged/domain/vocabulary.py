@@ -16,6 +16,7 @@ class DraftKind(StrEnum):
 
     CHECKIN = "checkin"
     INVITE = "invite"
+    REPLY = "reply"  # a short acknowledgement of a message the owner left unanswered
     INTRO = "intro"  # an introduction to a prospect, only when the owner asks
 
 
@@ -35,9 +36,16 @@ class Guard(StrEnum):
     WARM = "warm"
     UNKNOWN = "unknown"
     ROULETTE_LIMIT = "roulette-limit"
+    ONE_WAY = "one-way"
+    # acknowledgements of unanswered messages
+    REPLY_QUEUED = "reply-queued"
+    REPLY_DISCARDED = "reply-discarded"
+    REPLY_DRAFTED = "reply-drafted"
+    REPLY_OWED_RECENT = "reply-owed-recent"
     # invitations (core/invitations.py)
     INVITE_PENDING = "invite-pending"
     INVITE_DRAFTED_THIS_WEEK = "invite-drafted-this-week"
+    INVITE_REPLANNED_THIS_WEEK = "invite-replanned-this-week"
     INVITE_COOLDOWN = "invite-cooldown"
     INVITE_SENT = "invite-sent"
     SERIES_DECLINED = "series-declined"
@@ -52,7 +60,8 @@ class Guard(StrEnum):
 
 
 INVITE_GUARDS = frozenset({
-    Guard.INVITE_PENDING, Guard.INVITE_DRAFTED_THIS_WEEK, Guard.INVITE_COOLDOWN,
+    Guard.INVITE_PENDING, Guard.INVITE_DRAFTED_THIS_WEEK, Guard.INVITE_REPLANNED_THIS_WEEK,
+    Guard.INVITE_COOLDOWN,
     Guard.INVITE_SENT, Guard.SERIES_DECLINED, Guard.SERIES_EXISTS,
     Guard.INVITE_MEETING_SCHEDULED, Guard.INVITE_NO_SLOT,
 })

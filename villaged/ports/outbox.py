@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from villaged.domain.village import OPEN_DRAFT_STATES, DraftRecord, DraftState, Interaction, Kind
 
@@ -26,6 +26,19 @@ class Outbox(Protocol):
 
     def existing(self) -> dict[str, str]:
         """X-Villaged-Key → draft id for every villaged draft still in the drafts folder."""
+
+
+@runtime_checkable
+class Withdrawing(Protocol):
+    """An outbox that can take back one of villaged's own drafts (by its key).
+
+    Used only to replace a stale, unsent invitation with a fresh one, so the
+    folder never holds two invitation drafts for one person. An outbox without
+    it leaves the stale draft alone; the plan then says so and drafts nothing new.
+    """
+
+    def withdraw(self, key: str) -> None:
+        """Delete the villaged draft carrying ``key``, if it is still there (idempotent)."""
 
 
 def reconcile(

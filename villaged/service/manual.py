@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from villaged.core.notes import MANUAL_SOURCE, UNNAMED_LOG
 from villaged.domain.village import Give, Interaction, Kind, Person, Village
 from villaged.store import Store
 
-MANUAL_SOURCE = "manual"
+__all__ = ["MANUAL_SOURCE", "log_contact", "log_give"]
 
 
 def _noon(village: Village, day: dt.date) -> dt.datetime:
@@ -23,7 +24,7 @@ def log_contact(store: Store, village: Village, person: Person, day: dt.date, no
     digest = hashlib.sha256(note.encode()).hexdigest()[:12]
     item = Interaction(source=MANUAL_SOURCE, uid=f"log:{day.isoformat()}:{digest}",
                        person=person.key, at=_noon(village, day), kind=Kind.MEETING,
-                       subject=note or "logged contact")
+                       subject=note or UNNAMED_LOG)
     store.log_contact(item, note, now)
 
 

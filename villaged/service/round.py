@@ -23,12 +23,17 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
 
-from villaged.compose.checkin import compose_checkin
+import jinja2
+
+from villaged.compose.checkin import compose_checkin, compose_reply
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
+from villaged.compose.voice import needs_words
 from villaged.core.assess import assess
 from villaged.core.invitations import busy_window
+from villaged.core.notes import owner_notes
 from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week, plan
 from villaged.domain.addresses import Matcher
@@ -42,9 +47,8 @@ from villaged.domain.village import (
     Standing,
     Village,
 )
-from villaged.domain.vocabulary import DraftKind
 from villaged.ports.backend import BackendIO, Interval
-from villaged.ports.outbox import reconcile
+from villaged.ports.outbox import Withdrawing, reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
 from villaged.service.sync import SyncReport, sync_all
 from villaged.store import Store
@@ -63,6 +67,32 @@ class RoundResult:
     reconciled: list[tuple[str, DraftState]] = field(default_factory=list)
     interrupted: bool = False
     synced_at: dt.datetime | None = None  # a preview: when the data it planned from was synced
+    notes: dict[str, list[str]] = field(default_factory=dict)  # person -> the owner's notes
+    needs_words: set[str] = field(default_factory=set)  # action keys with a blank to fill
+
+
+COMPOSERS = {"checkin": compose_checkin, "reply": compose_reply, "invite": compose_invite}
+
+
+def compose(village: Village, action: Action, env: jinja2.Environment,
+            now: dt.datetime) -> EmailMessage:
+    return COMPOSERS[action.action](village, action, env, now)
+
+
+def body_text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    return str(part.get_content()) if part is not None else ""
+
+
+def annotate(village: Village, result: RoundResult, interactions: Sequence[Interaction],
+             now: dt.datetime) -> None:
+    """For the owner's eyes: their notes for each person drafted to, and which drafts hold
+    a blank for their own words (compose is pure, so a dry run may render them)."""
+    env = environment(village.config_dir)
+    for action in (a for a in result.plan if isinstance(a, Action)):
+        result.notes[action.person] = owner_notes(village.person(action.person), interactions)
+        if needs_words(body_text(compose(village, action, env, now))):
+            result.needs_words.add(action.key)
 
 
 @dataclass(frozen=True)
@@ -194,6 +224,7 @@ def run_round(
     result = RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
                          standings=decided.standings, plan=decided.plan, sync=seen.sync,
                          reconciled=seen.reconciled)
+    annotate(village, result, seen.interactions, now)
     act(village, store, io, decided, result, now, draft=draft, stop=stop)
     return result
 
@@ -204,8 +235,10 @@ def preview(village: Village, store: Store | None, io: BackendIO, now: dt.dateti
         village = with_snoozes(village, store.snoozes())
     seen = look(village, store, io, now)
     decided = decide(village, seen, now)
-    return RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
-                       standings=decided.standings, plan=decided.plan, synced_at=seen.synced_at)
+    result = RoundResult(week=decided.week, drafts_link=io.outbox.drafts_link,
+                         standings=decided.standings, plan=decided.plan, synced_at=seen.synced_at)
+    annotate(village, result, seen.interactions, now)
+    return result
 
 
 def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundResult,
@@ -219,14 +252,21 @@ def write_drafts(village: Village, store: Store, io: BackendIO, result: RoundRes
     for action in (a for a in result.plan if isinstance(a, Action)):
         if stop is not None and stop.is_set():
             return False
-        compose = compose_invite if action.action == DraftKind.INVITE else compose_checkin
         message = compose(village, action, env, now)
         record = DraftRecord(key=action.key, person=action.person, kind=action.action,
                              week=action.week, state=DraftState.CREATING, created_at=now,
                              subject=str(message["Subject"]), variant=action.variant,
                              slot=action.slot)
+        if action.replaces and not isinstance(io.outbox, Withdrawing):
+            log.warning("cannot replace the stale invitation %s: %s cannot withdraw drafts",
+                        action.replaces, io.outbox.name)
+            continue
         if not store.ledger_begin(record):
             continue
+        if action.replaces:  # never two invitation drafts for one person
+            assert isinstance(io.outbox, Withdrawing)
+            io.outbox.withdraw(action.replaces)
+            store.ledger_set(action.replaces, DraftState.REPLACED, now)
         thread = action.reply_to.thread if action.reply_to else None
         draft_id = io.outbox.put(action.key, message, thread)
         store.ledger_set(action.key, DraftState.CREATED, now, draft_id)

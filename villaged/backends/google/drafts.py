@@ -19,6 +19,7 @@ scanned again, and only if the key is still absent is the draft created.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import re
 import time
@@ -131,6 +132,15 @@ class GmailOutbox:
             token = page.get("nextPageToken")
             if not token:
                 return out
+
+    def withdraw(self, key: str) -> None:
+        """drafts.delete villaged's draft with this key (a stale invitation being replaced)."""
+        draft_id = self.existing().get(key)
+        if draft_id is None:
+            return
+        with contextlib.suppress(NotFoundError):  # already gone: that is what we wanted
+            self.api.execute(self.api.gmail.users().drafts().delete(userId="me", id=draft_id))
+        self._snapshot.pop(key, None)
 
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         """Create the draft unless one with this key exists; return its id."""

@@ -239,6 +239,16 @@ class ImapSession:
             parsed: dict[int, dict[bytes, Any]] = parse_fetch_response(data, False, True)
             return parsed
 
+    def delete_uids(self, folder: str, uids: list[int], doing: str) -> None:
+        """Flag ``uids`` deleted in ``folder`` and expunge them (only them, with UIDPLUS)."""
+        self.select(folder)
+        with imap_errors(self.settings, doing):
+            self.client.delete_messages(uids, silent=True)
+            if self.has("UIDPLUS"):
+                self.client.uid_expunge(uids)
+            else:
+                self.client.expunge()
+
     def logout(self) -> None:
         with contextlib.suppress(Exception):
             self.client.logout()

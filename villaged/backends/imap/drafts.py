@@ -247,6 +247,20 @@ class ImapOutbox:
         self._snapshot_at = time.monotonic()
         return by_key
 
+    def withdraw(self, key: str) -> None:
+        """Delete villaged's draft with this key (a stale invitation being replaced)."""
+        draft_id = self.existing().get(key)
+        if draft_id is None:
+            return
+        uid = int(draft_id.rpartition(":")[2])
+        try:
+            self._session().delete_uids(self._folder(), [uid], f"withdrawing the draft {key}")
+        except TransientError:
+            self._reset()
+            raise
+        if self._snapshot is not None:
+            self._snapshot.pop(key, None)
+
     def put(self, key: str, message: EmailMessage, thread: str | None) -> str:
         """APPEND the draft unless one with this key is there; return its id."""
         fresh = self._snapshot is not None and time.monotonic() - self._snapshot_at < SNAPSHOT_TTL

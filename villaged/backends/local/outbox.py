@@ -6,6 +6,7 @@ leaves half a draft in cur/.
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -38,6 +39,14 @@ class MaildirOutbox:
         draft.set_subdir("cur")
         draft.set_flags("D")
         return self._box().add(draft)
+
+    def withdraw(self, key: str) -> None:
+        """Delete villaged's draft with this key (a stale invitation being replaced)."""
+        found = self.existing().get(key)
+        if found is None:
+            return
+        with contextlib.suppress(FileNotFoundError, KeyError):  # the owner deleted it meanwhile
+            self._box().remove(found)
 
     def existing(self) -> dict[str, str]:
         if not self.folder.exists():
