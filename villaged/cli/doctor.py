@@ -157,7 +157,7 @@ def check_blocked(c: Checkup) -> list[Finding]:
         return [Finding("plan", PROBLEM, f"cannot plan: {exc.message}", exc.fix or "")]
     names = {p.key: p.name for p in c.village.people}
     skips = [i for i in result.plan if isinstance(i, Skip)]
-    blocked = [s for s in skips if Guard(s.guard).blocking]
+    blocked = [s for s in skips if s.guard not in (Guard.WARM, Guard.ROULETTE_LIMIT)]
     found = [Finding("blocked", INFO, f"{names.get(s.person, s.person)}: {s.guard}: {s.reason}")
              for s in blocked]
     rest = len(skips) - len(blocked)
