@@ -289,3 +289,45 @@ def test_a_backend_declares_its_keys_in_its_own_types(tmp_path):
     with pytest.raises(ConfigError) as info:
         declared.read_settings(Mailbox, t)
     assert 'did you mean "secret"?' in info.value.fix
+
+
+MICROSOFT = MINIMAL.replace('kind = "local"', 'kind = "microsoft"') + """
+[backend.microsoft]
+client_id = "0c3c8d1e-4b8e-4a4e-9a43-2b1f5a2d9e10"
+"""
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "at", "label", "fix"),
+    [
+        ('client_id = "0c3c8d1e-4b8e-4a4e-9a43-2b1f5a2d9e10"', 'client_id = "my app"',
+         "client_id", "backend → microsoft → client_id", "App registrations"),
+        ('client_id = "0c3c8d1e-4b8e-4a4e-9a43-2b1f5a2d9e10"', "", "[backend.microsoft]",
+         "backend → microsoft → client_id: missing", 'client_id = "00000000-'),
+        ("[backend.microsoft]", '[backend.microsoft]\ntenant = "contoso com"', "tenant",
+         "backend → microsoft → tenant", '"organizations"'),
+        ("[backend.microsoft]", '[backend.microsoft]\ngraph_endpoint = "http://127.0.0.1:9/"',
+         "graph_endpoint", "backend → microsoft → graph_endpoint", "remove graph_endpoint"),
+        ("[backend.microsoft]", '[backend.microsoft]\ntoken_store = "keychain"', "token_store",
+         "backend → microsoft → token_store", 'did you mean "keyring"?'),
+        ("[backend.microsoft]", '[backend.microsoft]\nclientid = "x"', "clientid",
+         "backend → microsoft → clientid", 'did you mean "client_id"?'),
+    ],
+)  # fmt: skip
+def test_microsoft_settings_mistakes(load, before, after, at, label, fix):
+    text = MICROSOFT.replace(before, after)
+    with pytest.raises(ConfigError) as info:
+        load(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(at))
+    first = str(info.value).splitlines()[0]
+    assert f"village.toml, line {line}: {label}" in first, str(info.value)
+    assert fix in info.value.fix, str(info.value)
+
+
+def test_microsoft_settings_load(load):
+    village = load(MICROSOFT.replace("[backend.microsoft]", '[backend.microsoft]\n'
+                                     'graph_endpoint = "https://127.0.0.1:8443/v1.0/"'))
+    assert village.backend.kind == "microsoft"
+    assert village.backend.client_id == "0c3c8d1e-4b8e-4a4e-9a43-2b1f5a2d9e10"
+    assert village.backend.graph_endpoint == "https://127.0.0.1:8443/v1.0"
+    assert village.backend.calendars == ("calendar",)

@@ -277,6 +277,25 @@ def test_an_expired_access_token_is_refreshed_and_kept(server, setup):
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
+def test_a_refresh_that_returns_the_same_token_is_kept_for_its_new_expiry(server, setup):
+    """A server may answer a refresh with the same access token and a new lifetime:
+    saving only when the token text changes made every later run refresh again."""
+    token_file = setup.state / "google-token.json"
+    info = json.loads(token_file.read_text())
+    info.update(token="ya29.same-every-time", expiry="2000-01-01T00:00:00Z")
+    token_file.write_text(json.dumps(info))
+    server.auth.same_token = "ya29.same-every-time"
+    server.add_message(raw_message("ada@analytical.example", OWNER, "hi", NOW), internal_date=NOW)
+    server.reset_stats()
+    setup.sync()
+    assert server.stats.token_requests == 1
+    kept = json.loads(token_file.read_text())
+    assert kept["token"] == "ya29.same-every-time" and not kept["expiry"].startswith("2000")
+    setup.sync(NOW.replace(hour=15))
+    setup.sync(NOW.replace(hour=16))
+    assert server.stats.token_requests == 1  # the next runs use the kept token
+
+
 def test_a_grant_revoked_mid_run_is_an_auth_error(server, setup):
     from villaged.domain.errors import AuthError
 

@@ -145,3 +145,21 @@ def test_busy_intervals_come_from_freebusy(server, setup):
     busy = io.busy(NOW, NOW + D(days=7))
     assert busy == [(NOW + D(days=1), NOW + D(days=1, minutes=75))]
     assert server.stats.calls["calendar.freebusy.query"] == 1
+
+
+def test_a_series_google_expands_endlessly_is_capped_and_the_excess_reported(server, setup):
+    """Google expands recurrences itself (singleEvents): villaged keeps at most
+    MAX_OCCURRENCES instances of one series and reports the rest as skipped."""
+    from villaged.core.recurrence import MAX_OCCURRENCES, OVER_LIMIT
+
+    first = NOW - D(days=30)
+    for n in range(MAX_OCCURRENCES + 40):
+        meeting(server, first + D(minutes=10 * n), (ADA, "accepted"), summary="every 10 min",
+                recurringEventId="spam-series")
+    weekly = meeting(server, NOW - D(days=7), (GRACE, "accepted"), recurringEventId="weekly")
+    report = setup.sync()
+    found = meetings(setup)
+    assert weekly in found
+    assert sum(1 for person, *_ in found.values() if person == "ada-lovelace") == MAX_OCCURRENCES
+    [calendar] = [s for name, s in report.sources.items() if name.startswith("gcalendar:")]
+    assert calendar.skipped == {OVER_LIMIT: 40}

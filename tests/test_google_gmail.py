@@ -45,11 +45,11 @@ def test_initial_sync_finds_newest_direct_message_each_way(server, setup):
 
 
 def test_initial_sync_pages_past_mass_mail_only_when_needed(server, setup):
-    # Grace's newest messages reach the owner only through a list; her last
-    # direct message is older. Alan's newest is direct: nothing more is read.
+    # Grace's newest messages are newsletters addressed to the owner (mass mail);
+    # her last direct message is older. Alan's newest is direct: nothing more is read.
     deliver(server, GRACE, OWNER, "direct", NOW - D(days=30))
     for n in range(5):
-        deliver(server, GRACE, "all@navy.example", f"newsletter {n}", NOW - D(days=n + 1),
+        deliver(server, GRACE, OWNER, f"newsletter {n}", NOW - D(days=n + 1),
                 list_id="all.navy.example")
     deliver(server, ALAN, OWNER, "hello", NOW - D(days=4))
     for n in range(5):
@@ -87,6 +87,33 @@ def test_initial_sync_costs_the_same_whatever_the_mailbox_size(tmp_path):
     n = len(PEOPLE)
     assert units <= 20 * n + 50
     assert trips <= -(-4 * n // 50) + 6
+
+
+def test_list_posts_not_addressed_to_the_owner_cost_nothing(tmp_path):
+    """Issue 9, item 11: a person with many list posts and no mail to the owner made
+    the inbound search page through all of them. The search now asks Gmail only for
+    mail the owner received directly (to:/cc:/bcc:): ≤ 20·N + 50 units, same result."""
+    def run(posts: int, where) -> tuple[dict, int]:
+        with GoogleApiServer(profile_email=OWNER, clock=lambda: NOW) as srv:
+            deliver(srv, ADA, OWNER, "hi", NOW - D(days=20))
+            deliver(srv, OWNER, GRACE, "yo", NOW - D(days=8), sent=True)
+            deliver(srv, ALAN, [OWNER, "x@y.example"], "both", NOW - D(days=5), cc=[KJ])
+            deliver(srv, KJ, ["someone@else.example"], "bcc'd", NOW - D(days=2),
+                    headers=[("Bcc", OWNER)])
+            for n in range(posts):  # Grace posts to a list; the owner only reads the list
+                deliver(srv, GRACE, "fellows@lists.example", f"post {n}",
+                        NOW - D(days=1, minutes=n), list_id="fellows.lists.example")
+            s = Setup(srv, where)
+            srv.reset_stats()
+            s.sync()
+            return newest(s), srv.stats.quota_units
+
+    quiet, quiet_units = run(0, tmp_path / "quiet")
+    busy, busy_units = run(23, tmp_path / "busy")
+    assert busy == quiet == {("ada-lovelace", "email_in"): NOW - D(days=20),
+                             ("grace-hopper", "email_out"): NOW - D(days=8),
+                             ("alan-turing", "email_in"): NOW - D(days=5)}
+    assert busy_units == quiet_units <= 20 * len(PEOPLE) + 50
 
 
 def test_queries_exclude_chats_and_drafts_and_respect_the_lookback(server, setup):

@@ -388,3 +388,54 @@ def test_a_replaced_file_is_rescanned(tmp_path: Path, store: Store) -> None:
     os.replace(fresh, path)
     (batch,) = source.sync(stored_cursor(source, store.cursor(source.name)), context())
     assert batch.replace
+
+
+def test_ruling_out_mail_that_concerns_nobody_changes_no_interaction():
+    """Issue 9 (speed on small mail): classify_block rules out a message cheaply when
+    its sender is neither a person nor the owner (or the owner wrote to nobody in the
+    village); the interactions must be exactly those of the full parse, message by
+    message, on both benchmark mixes and on every mail fixture."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import mbox_scan
+
+    from villaged.core.contact import classify_email, date_problem
+    from villaged.core.mailparse import classify_block, concerns_village, facts_or_skip
+
+    ctx = mbox_scan.context()
+
+    def full(block: bytes):
+        facts, reason = facts_or_skip(block)
+        if facts is None or date_problem(facts.date, ctx.now):
+            return []
+        return classify_email(facts, ctx.matcher, ctx.limits, "x")
+
+    blocks = []
+    for corpus in (mbox_scan.Corpus(mbox_scan.SEED),
+                   mbox_scan.Corpus(mbox_scan.SEED, small=True,
+                                    village_share=mbox_scan.SMALL_VILLAGE_SHARE)):
+        for n in range(1500):
+            raw = corpus.message(n)
+            raw = raw[raw.index(b"\n") + 1:]  # the header block follows the From_ line
+            blocks.append(raw[:raw.index(b"\n\n") + 1])
+    from villaged.backends.local.mbox import iter_headers
+
+    for path in sorted((Path(__file__).parent / "fixtures" / "mail").rglob("*.mbox")):
+        with path.open("rb") as f:
+            blocks += [b for offset, b, _ in iter_headers(f, 0, path.stat().st_size) if offset >= 0]
+    # hostile shapes: case, folding, CRLF, a second From, the owner writing to a person in Bcc
+    person = ctx.matcher.people and next(iter(ctx.matcher.people))
+    blocks += [
+        f"FROM: x@y.example\nfrom: {person}\nDate: Mon, 05 Oct 2025 10:00:00 -0500\n".encode(),
+        f"X-From: {person}\nFrom:\n {person}\nDate: Mon, 05 Oct 2025 10:00:00 -0500\n".encode(),
+        f"From: dana@example.org\r\nTo: a@b.example\r\nBCC: {person}\r\n"
+        "Date: Mon, 05 Oct 2025 10:00:00 -0500\r\n".encode(),
+        f"Sender: {person}\nFrom: undisclosed\nDate: Mon, 05 Oct 2025 10:00:00 -0500\n".encode(),
+    ]
+    ruled_out = 0
+    for block in blocks:
+        got, _ = classify_block(block, ctx.matcher, ctx.limits, ctx.now, "x")
+        assert got == full(block), block[:300]
+        ruled_out += not concerns_village(block, ctx.matcher)
+    assert ruled_out > len(blocks) // 3  # the cheap path really is taken

@@ -85,5 +85,7 @@ def test_a_newer_schema_or_a_corrupt_file_is_a_clear_error(tmp_path):
     junk = tmp_path / "junk" / "villaged.sqlite3"
     junk.parent.mkdir()
     junk.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(VillagedError, match="cannot be opened"):
+    with pytest.raises(VillagedError, match="is damaged") as err:
         Store(junk)
+    # the advice keeps what mail cannot rebuild: a copy first, and it says what would be lost
+    assert "cp " in err.value.fix and "drafts ledger" in err.value.fix

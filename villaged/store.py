@@ -21,6 +21,7 @@ from typing import Any
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
 from villaged.domain.vocabulary import DraftKind
+from villaged.store_errors import GuardedConnection, StoreError, connect, translate
 
 DB_NAME = "villaged.sqlite3"
 
@@ -145,6 +146,30 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def ensure_state_dir(path: Path) -> Path:
+    """Create the state directory (owner only), or say clearly why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(
+            f"the state directory {path} cannot be created: {exc.strerror or exc}",
+            fix="choose a directory you can write with --state-dir or VILLAGED_STATE_DIR, "
+                f"or create it yourself (`mkdir -p {path}`) and make it yours",
+            kind="cantopen") from exc
+    if not path.is_dir():
+        raise StoreError(f"the state directory {path} is not a directory",
+                         fix="point --state-dir or VILLAGED_STATE_DIR at a directory",
+                         kind="cantopen")
+    return path
+
+
+def private_files(path: Path) -> None:
+    """The database and its -wal/-shm hold mail data: owner only, whatever the umask."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        with contextlib.suppress(OSError):
+            os.chmod(path.with_name(name), 0o600)
+
+
 @dataclass(frozen=True)
 class ManualEntry:
     """One thing the owner logged by hand: a contact (ref: its uid) or a give (ref: its id)."""
@@ -240,20 +265,17 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_state_dir(path.parent)
+        self.db = connect(path, timeout=30)
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise VillagedError(
-                f"the state database {path} cannot be opened: {exc}",
-                fix="move it aside and run `villaged sync` to rebuild it from your mail",
-            ) from exc
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o600)
+        except BaseException:
+            self.db.close()
+            raise
+        private_files(path)
 
     @classmethod
     def in_dir(cls, state_dir: Path) -> Store:
@@ -272,13 +294,14 @@ class Store:
         wal = path.with_name(path.name + "-wal").exists()
         mode = "mode=ro" if wal else "mode=ro&immutable=1"
         try:
-            store.db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True,
-                                       isolation_level=None, timeout=30)
-            store.db.execute("PRAGMA query_only = 1")
-            version = store.db.execute("PRAGMA user_version").fetchone()[0]
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True,
+                                 isolation_level=None, timeout=30, factory=GuardedConnection)
         except sqlite3.DatabaseError as exc:
-            raise VillagedError(f"the state database {path} cannot be read: {exc}",
-                                fix="run `villaged doctor` to see what is wrong with it") from exc
+            raise translate(exc, path) from exc
+        db.db_path = path  # every later error is a StoreError with a fix (store_errors.py)
+        store.db = db
+        store.db.execute("PRAGMA query_only = 1")
+        version = store.db.execute("PRAGMA user_version").fetchone()[0]
         if version != len(MIGRATIONS):
             store.close()
             newer = version > len(MIGRATIONS)
@@ -304,21 +327,29 @@ class Store:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): rolling back
+            # again would raise "no transaction is active" and hide the real error
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise VillagedError(
-                f"the state database {self.path} was written by a newer villaged "
-                f"(schema {version})", fix="upgrade villaged")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        """Bring the schema up to date. user_version is read inside the write
+        transaction, so two first runs on a fresh state directory do not both
+        create the tables: the second one finds the first one's work done."""
+        while True:
             with self.transaction() as db:
-                for statement in filter(str.strip, script.split(";")):
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise VillagedError(
+                        f"the state database {self.path} was written by a newer villaged "
+                        f"(schema {version})", fix="upgrade villaged")
+                if version == len(MIGRATIONS):
+                    return
+                for statement in filter(str.strip, MIGRATIONS[version].split(";")):
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+                db.execute(f"PRAGMA user_version = {version + 1}")
 
     def integrity(self) -> str:
         return self.db.execute("PRAGMA quick_check").fetchone()[0]

@@ -95,6 +95,14 @@ class FaultyOutbox:
             raise Killed("killed while listing the drafts")
         return self.inner.existing()
 
+    def seen(self) -> list[Any]:
+        self.scans += 1
+        if self.point == IN_EXISTING and self.scans == self.at:
+            raise Killed("killed while listing the drafts")
+        from villaged.ports.outbox import drafts_seen
+
+        return drafts_seen(self.inner)
+
 
 class _WithOutbox:
     def __init__(self, inner: BackendIO, outbox: Outbox) -> None:

@@ -31,7 +31,7 @@ from villaged.domain.village import KEY_HEADER, Interaction, Village
 from villaged.ports.backend import Interval, merge_intervals
 from villaged.ports.cursor import Cursor
 from villaged.ports.digest import owner_only
-from villaged.ports.outbox import Outbox
+from villaged.ports.outbox import DraftSeen, Outbox
 from villaged.ports.source import Source, SyncBatch, SyncContext
 
 _generations = itertools.count(1)
@@ -188,6 +188,14 @@ class MemoryOutbox:
             if key:
                 found.setdefault(key, draft_id)
         return found
+
+    def seen(self) -> list[DraftSeen]:
+        from email.utils import getaddresses
+
+        return [DraftSeen(draft_id, str(d.get(KEY_HEADER, "")).strip() or None,
+                          str(d.get("Message-ID", "")).strip() or None,
+                          tuple(a for _, a in getaddresses([str(v) for v in d.get_all("To", [])])))
+                for draft_id, d in self.drafts.items()]
 
     def discard(self, draft_id: str) -> None:
         """The owner deletes a draft."""

@@ -34,6 +34,9 @@ class Auth:
         self._bad: set[str] = set()
         self._counter = 0
         self.refreshes = 0
+        # Some servers answer a refresh with the access token the client already
+        # holds (only its lifetime is new): set this to that token to act like one.
+        self.same_token: str | None = None
 
     # ------------------------------------------------------------- control
 
@@ -79,7 +82,7 @@ class Auth:
         with self._lock:
             self._counter += 1
             self.refreshes += 1
-            token = f"ya29.local-{self._counter:06d}"
+            token = self.same_token or f"ya29.local-{self._counter:06d}"
             self._issued.add(token)
         body: dict[str, Any] = {
             "access_token": token,

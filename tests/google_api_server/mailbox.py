@@ -253,6 +253,16 @@ class Mailbox:
         self.drafts[draft_id] = msg.id
         return draft_id, msg
 
+    def edit_draft(self, draft_id: str, raw: bytes, now: datetime) -> StoredMessage:
+        """The owner edits a draft in Gmail's editor: the draft id stays, the message
+        inside is a new one (new id; the editor keeps no custom header)."""
+        old = self.draft_message(draft_id)
+        now_ms = int(now.timestamp() * 1000)
+        msg = self.add_message(self._complete(raw, now), ("DRAFT",), old.thread_id, now_ms, now_ms)
+        self.remove_message(old.id)
+        self.drafts[draft_id] = msg.id
+        return msg
+
     def draft_message(self, draft_id: str) -> StoredMessage:
         """The message behind a draft, or a 404."""
         msg_id = self.drafts.get(draft_id)

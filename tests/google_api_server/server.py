@@ -271,6 +271,11 @@ class GoogleApiServer:
         with self._lock:
             return self.mailbox.send_draft(draft_id, self.clock(), "owner").id
 
+    def edit_draft(self, draft_id: str, raw: bytes) -> str:
+        """The owner edits a draft in Gmail: same draft id, a new message (returned)."""
+        with self._lock:
+            return self.mailbox.edit_draft(draft_id, raw, self.clock()).id
+
     def delete_draft(self, draft_id: str) -> None:
         """The owner discards a draft."""
         with self._lock:

@@ -11,11 +11,12 @@ from pathlib import Path
 from villaged.backends.google.plugin import PLUGIN as GOOGLE
 from villaged.backends.imap.plugin import PLUGIN as IMAP
 from villaged.backends.local.plugin import PLUGIN as LOCAL
+from villaged.backends.microsoft.plugin import PLUGIN as MICROSOFT
 from villaged.domain.village import Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.plugin import BackendPlugin
 
-PLUGINS: tuple[BackendPlugin, ...] = (LOCAL, GOOGLE, IMAP)
+PLUGINS: tuple[BackendPlugin, ...] = (LOCAL, GOOGLE, IMAP, MICROSOFT)
 
 
 def plugin_for(kind: str) -> BackendPlugin:

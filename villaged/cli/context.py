@@ -45,6 +45,16 @@ class Context:
         with Store.in_dir(paths.ensure_private_dir(self.state_dir)) as store:
             yield store
 
+    @contextmanager
+    def writing_store(self, what: str) -> Iterator[Any]:
+        """The store, with the state directory's write lock held (one writer at a time)."""
+        from villaged.service import runlock
+        from villaged.store import Store
+
+        state = paths.ensure_private_dir(self.state_dir)
+        with runlock.writer(state, what), Store.in_dir(state) as store:
+            yield store
+
 
 def parse_now(_: click.Context, __: click.Parameter, value: str | None) -> dt.datetime | None:
     if value is None:

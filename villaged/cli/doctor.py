@@ -62,27 +62,56 @@ def check_config(c: Checkup) -> list[Finding]:
 
 
 def check_state(c: Checkup) -> list[Finding]:
-    path = c.state_dir / DB_NAME
+    """The state directory is there, writable, has room; the database opens and is intact.
+    No fix here ever loses what mail cannot rebuild (the drafts ledger, logged contacts,
+    gives): see villaged.store_errors."""
+    import os
+
+    from villaged.service.runlock import writing_now
+    from villaged.store_errors import corrupt_error, free_bytes
+
+    found: list[Finding] = []
+    where = c.state_dir
+    probe = where
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return [Finding("state", PROBLEM, f"the state directory {where} cannot be created: "
+                        f"{probe} is not a directory",
+                        "choose another directory with --state-dir or VILLAGED_STATE_DIR")]
+    if not os.access(probe, os.W_OK | os.X_OK):
+        verb = "is not writable" if probe == where else f"cannot be created ({probe} is not writable)"
+        found.append(Finding("state", PROBLEM, f"the state directory {where} {verb}",
+                             f"make {probe} writable by you (`ls -ld {probe}`), mount it "
+                             "read-write, or choose another directory with --state-dir"))
+    free = free_bytes(probe)
+    if free is not None and free < 1024 * 1024:
+        found.append(Finding("state", PROBLEM, f"the disk holding {where} is full "
+                             f"({free // 1024} KB free)",
+                             f"free some space (`df -h {probe}`); keep {DB_NAME}: it holds "
+                             "the drafts ledger, logged contacts and gives"))
+    holder = writing_now(where) if where.is_dir() else None
+    if holder:
+        found.append(Finding("state", INFO, f"`villaged {holder[1]}` (pid {holder[0]}) is "
+                             "writing to the state directory right now"))
+    path = where / DB_NAME
     if not path.exists():
-        return [Finding("state", INFO, f"no state database yet at {path}; the first "
-                        "`villaged sync` or `villaged run` creates it")]
+        return found + [Finding("state", INFO, f"no state database yet at {path}; the first "
+                                "`villaged sync` or `villaged run` creates it")]
+    if found and any(f.level == PROBLEM for f in found):
+        return found
     try:
         c.store = c.stack.enter_context(Store.read_only(path))  # doctor writes nothing
         verdict = c.store.integrity()
     except VillagedError as exc:
         c.store = None
-        return [Finding("state", PROBLEM, exc.message, exc.fix or "")]
-    except Exception as exc:  # noqa: BLE001 - sqlite raises DatabaseError subclasses
-        c.store = None
-        return [Finding("state", PROBLEM, f"the state database {path} is damaged ({exc})",
-                        f"stop villaged, move {path} aside and run `villaged sync` to rebuild "
-                        "it from your mail")]
+        return found + [Finding("state", PROBLEM, exc.message, exc.fix or "")]
     if verdict != "ok":
-        return [Finding("state", PROBLEM, f"the state database {path} is damaged: {verdict}",
-                        f"stop villaged, move {path} aside and run `villaged sync` to rebuild "
-                        "it from your mail (drafts already written stay in your drafts folder)")]
-    return [Finding("state", OK, f"state database {path} is intact "
-                    f"({c.store.interaction_count()} interactions)")]
+        c.store = None
+        damaged = corrupt_error(path, verdict)
+        return found + [Finding("state", PROBLEM, damaged.message, damaged.fix or "")]
+    return found + [Finding("state", OK, f"state database {path} is intact "
+                            f"({c.store.interaction_count()} interactions)")]
 
 
 def check_backend(c: Checkup) -> list[Finding]:

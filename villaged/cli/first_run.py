@@ -76,7 +76,7 @@ def first_round(c: Context, config: Path) -> str:
     from villaged.service.suggest import suggestions
 
     village = load_village(config)
-    with c.store() as store:
+    with c.writing_store("sync") as store:
         io = open_backend(village, c.state_dir)
         try:
             report = sync_sources(village, store, io, c.now, progress_bar("first sync"))

@@ -38,12 +38,17 @@ def _can_open_browser() -> bool:
 @pass_context
 @friendly
 def auth(c: Context, client_secrets: Path | None, no_browser: bool) -> None:
-    """Sign in to Google: read mail and calendar, write drafts (never send them)."""
+    """Sign in to Google or Microsoft 365: read mail and calendar, write drafts (never send them)."""
     from villaged.backends.google import auth as google_auth
     from villaged.backends.google.token_store import CREDENTIAL_NAME, write_private
 
     village = c.village()
     backend = village.backend
+    if backend.kind == "microsoft":
+        from villaged.cli.microsoft import sign_in
+
+        sign_in(c, village)
+        return
     if not isinstance(backend, GoogleBackend):
         raise VillagedError("the village config does not use the Google backend",
                             fix='set [backend] kind = "google" (see README § Gmail and Google Calendar)')

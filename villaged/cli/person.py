@@ -125,7 +125,7 @@ def snooze(c: Context, person: str, until: str) -> None:
     village = c.village()
     who = find_person(village, person)
     day = until_day(until, c.now.astimezone(village.owner.timezone).date())
-    with c.store() as store:
+    with c.writing_store("snooze") as store:
         store.set_snooze(who.key, day, c.now)
     click.echo(f"snoozed {who.name} until {day}: no drafts to them before then")
 
@@ -138,7 +138,7 @@ def unsnooze(c: Context, person: str) -> None:
     """End a snooze set with `villaged snooze`."""
     village = c.village()
     who = find_person(village, person)
-    with c.store() as store:
+    with c.writing_store("unsnooze") as store:
         cleared = store.clear_snooze(who.key)
     click.echo(f"{who.name} is no longer snoozed" if cleared else f"{who.name} was not snoozed")
 

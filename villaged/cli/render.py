@@ -130,6 +130,10 @@ def sync_text(report: SyncReport) -> str:
             why = ", ".join(f"{n} {reason}" for reason, n in sorted(source.skipped.items()))
             line += f"; skipped {sum(source.skipped.values())} ({why})"
         lines.append(line)
+    if any(name.startswith(("mbox:", "maildir:")) and source.skipped
+           for name, source in report.sources.items()):
+        lines.append("(mbox and Maildir skips count only mail from someone in your village, "
+                     "or from you to one of them: other mail is not looked at)")
     return "\n".join(lines) or "no sources configured"
 
 

@@ -68,7 +68,7 @@ def sync(c: Context) -> None:
     from villaged.service.round import sync_sources
 
     village = c.village()
-    with c.store() as store:
+    with c.writing_store("sync") as store:
         report = sync_sources(village, store, open_backend(village, c.state_dir), c.now,
                               progress_bar("scanning"))
     click.echo(render.sync_text(report))
@@ -111,7 +111,7 @@ def _draft_round(c: Context) -> Any:
     from villaged.service.round import run_round
 
     village = c.village()
-    with c.store() as store:
+    with c.writing_store("draft" if draft else "plan") as store:
         result = run_round(village, store, open_backend(village, c.state_dir), c.now,
                            draft=True, progress=progress_bar("scanning"))
     return village, result
@@ -176,7 +176,7 @@ def _draft_intro(c: Context, person: str, again: bool) -> None:
 
     village = c.village()
     who = find_person(village, person)
-    with c.store() as store:
+    with c.writing_store("intro") as store:
         io = open_backend(village, c.state_dir)
         try:
             done = draft_intro(village, store, io, who, c.now, again=again)
@@ -207,7 +207,7 @@ def log_cmd(c: Context, person: str | None, on: str, note: str, give: str | None
 
     village = c.village()
     if undo:
-        with c.store() as store:
+        with c.writing_store("log") as store:
             entry = store.last_manual()
             if entry is None:
                 raise VillagedError("nothing has been logged by hand yet", fix="nothing to undo")
@@ -225,7 +225,7 @@ def log_cmd(c: Context, person: str | None, on: str, note: str, give: str | None
         raise VillagedError("whom did you meet?", fix="villaged log NAME [--date yesterday]")
     who = find_person(village, person)
     day = past_day(on, c.now.astimezone(village.owner.timezone).date())
-    with c.store() as store:
+    with c.writing_store("log") as store:
         if give:
             log_give(store, village, who, day, give, c.now)
             click.echo(f"recorded: you gave {who.name} '{give}' on {day}")

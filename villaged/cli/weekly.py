@@ -39,7 +39,7 @@ def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool,
     if deliver is None:
         deliver = html_file is None and not to_stdout
     village = c.village()
-    with c.store() as store:
+    with c.writing_store("digest") as store:
         io = open_backend(village, c.state_dir)
         if sync:
             from villaged.service.round import sync_sources

@@ -43,7 +43,7 @@ from villaged.core.attention import (
     waiting_on_them,
 )
 from villaged.core.giveback import GiveBack
-from villaged.core.invitations import SERIES_DECLINED
+from villaged.core.invitations import CALENDAR_UNREADABLE, SERIES_DECLINED
 from villaged.core.notes import latest_log_note
 from villaged.core.replies import ReplyOwed, replies_owed
 from villaged.domain.village import (
@@ -306,7 +306,9 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
             draft = dataclasses.replace(draft, logged=f"{day_text}: {logged.subject.strip()}")
         drafts.append(draft)
     for item in data.plan:
-        if isinstance(item, Skip) and item.guard == SERIES_DECLINED:
+        # a series that keeps falling through, or an invitation held back because a
+        # calendar cannot be read: both need the owner, not another draft
+        if isinstance(item, Skip) and item.guard in (SERIES_DECLINED, CALENDAR_UNREADABLE):
             stale.append(StaleItem(name(item.person), item.reason.removeprefix("no invitation: ")))
 
     drafts.sort(key=lambda d: d.kind != "invitation")

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import icalendar
-import recurring_ical_events
 
+from villaged.core import recurrence
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.addresses import Matcher, normalize
 from villaged.domain.village import Interaction, Thresholds
@@ -114,8 +114,10 @@ def _occurrences(name: str, calendar: icalendar.Calendar, start: dt.datetime,
     calendar.subcomponents = kept
     recurring = {str(c.get("UID", "")) for c in kept if c.name == "VEVENT"
                  and ("RRULE" in c or "RDATE" in c or "RECURRENCE-ID" in c)}
-    try:
-        occurrences = list(recurring_ical_events.of(calendar).between(start, end))
+    try:  # bounded per event (recurrence.py): an endless RRULE is left out and reported
+        expansion = recurrence.expand(calendar, start, end, name)
+        occurrences = expansion.occurrences
+        skipped.update(expansion.skipped)
     except Exception as exc:
         log.warning("%s: expanding event by event after %s", name,
                     type(exc).__name__)
@@ -127,22 +129,16 @@ def _occurrences(name: str, calendar: icalendar.Calendar, start: dt.datetime,
 def _one_by_one(name: str, calendar: icalendar.Calendar, start: dt.datetime,
                 end: dt.datetime, skipped: Counter[str]) -> list[icalendar.Event]:
     """Expand each UID on its own, so one bad event costs only itself."""
-    shared = [c for c in calendar.subcomponents if c.name != "VEVENT"]
-    by_uid: dict[str, list[icalendar.Component]] = {}
-    for c in calendar.subcomponents:
-        if c.name == "VEVENT":
-            by_uid.setdefault(str(c.get("UID", "")), []).append(c)
     result: list[icalendar.Event] = []
-    for uid, events in by_uid.items():
-        single = icalendar.Calendar()
-        for key, value in calendar.items():
-            single.add(key, value)
-        single.subcomponents = shared + events
+    for single in recurrence.by_uid(calendar):
         try:
-            result.extend(recurring_ical_events.of(single).between(start, end))
+            expansion = recurrence.expand(single, start, end, name)
         except Exception as exc:
-            log.warning("%s: skipping event %s (%s)", name, uid, type(exc).__name__)
+            log.warning("%s: skipping a broken event (%s)", name, type(exc).__name__)
             skipped[BROKEN_EVENT] += 1
+            continue
+        result.extend(expansion.occurrences)
+        skipped.update(expansion.skipped)
     return result
 
 

@@ -76,6 +76,7 @@ FAILED_STATUSES = frozenset({"declined", "cancelled"})
 PINNING_PARTS = ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")
 
 SERIES_DECLINED = Guard.SERIES_DECLINED
+CALENDAR_UNREADABLE = Guard.INVITE_CALENDAR_UNREADABLE
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -263,8 +264,12 @@ def plan_invitations(
     busy: Sequence[Interval],
     now: dt.datetime,
     week: str,
+    busy_problem: str | None = None,
 ) -> list[PlanItem]:
     """An invite Action or a Skip for each person with an agreement, in config order.
+
+    ``busy_problem`` says why the busy times are unknown (an unreadable
+    calendar): an invitation that needs a free slot is then skipped with it.
 
     People with ``do_not_draft`` or a pause are left out entirely: the
     check-in guard already says why they get nothing.
@@ -279,7 +284,7 @@ def plan_invitations(
         if person.paused_until and person.paused_until >= today:
             continue
         item = invitation_for(village, person, person.agreement, interactions,
-                              ledger, taken, now, week)
+                              ledger, taken, now, week, busy_problem)
         if isinstance(item, Action) and item.slot is not None:
             # the next agreement must not land on any meeting of this series
             taken += series_busy(person.agreement, item.slot.astimezone(village.owner.timezone),
@@ -297,6 +302,7 @@ def invitation_for(
     busy: Sequence[Interval],
     now: dt.datetime,
     week: str,
+    busy_problem: str | None = None,
 ) -> PlanItem:
     tz = village.owner.timezone
 
@@ -361,6 +367,9 @@ def invitation_for(
                         f"accept); villaged asks again after {day(when + cooldown)}",
                         Guard.INVITE_SENT)
 
+    if busy_problem is not None:
+        return skip(f"villaged cannot tell when you are free: {busy_problem}; the invitation "
+                    "waits until the calendar can be read", CALENDAR_UNREADABLE)
     slot = first_slot(village, agreement, busy, now)
     if slot is None:
         return skip(f"no free {agreement.duration_minutes}-minute slot within your preferred "

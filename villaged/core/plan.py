@@ -58,6 +58,7 @@ def plan(
     busy: Sequence[Interval],
     now: dt.datetime,
     week: str,
+    busy_problem: str | None = None,
 ) -> list[PlanItem]:
     """This week's whole plan: invitations for agreements, then the roulette check-ins.
 
@@ -66,7 +67,7 @@ def plan(
     so nobody gets two drafts in one week. Actions come first, then skips, in
     config order; a person may have an invitation skip and a check-in item.
     """
-    invites = plan_invitations(village, interactions, ledger, busy, now, week)
+    invites = plan_invitations(village, interactions, ledger, busy, now, week, busy_problem)
     claimed = {i.person for i in invites
                if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == Guard.SERIES_DECLINED)}
     checkins = plan_checkins(village, [s for s in standings if s.person.key not in claimed],

@@ -52,6 +52,7 @@ class Guard(StrEnum):
     SERIES_EXISTS = "series-exists"
     INVITE_MEETING_SCHEDULED = "invite-meeting-scheduled"
     INVITE_NO_SLOT = "invite-no-slot"
+    INVITE_CALENDAR_UNREADABLE = "invite-calendar-unreadable"
 
     @property
     def blocking(self) -> bool:
@@ -63,7 +64,7 @@ INVITE_GUARDS = frozenset({
     Guard.INVITE_PENDING, Guard.INVITE_DRAFTED_THIS_WEEK, Guard.INVITE_REPLANNED_THIS_WEEK,
     Guard.INVITE_COOLDOWN,
     Guard.INVITE_SENT, Guard.SERIES_DECLINED, Guard.SERIES_EXISTS,
-    Guard.INVITE_MEETING_SCHEDULED, Guard.INVITE_NO_SLOT,
+    Guard.INVITE_MEETING_SCHEDULED, Guard.INVITE_NO_SLOT, Guard.INVITE_CALENDAR_UNREADABLE,
 })
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from email.message import EmailMessage
 from typing import Protocol
 
+from villaged.domain.errors import VillagedError
 from villaged.ports.outbox import Outbox
 from villaged.ports.source import Source
 
@@ -47,3 +48,12 @@ class BackendIO(BusyCalendar, DigestDelivery, Protocol):
 
     def close(self) -> None:
         """Release connections; a no-op for backends that hold none."""
+
+
+class CalendarUnreadable(VillagedError):
+    """A calendar the busy times come from cannot be read (a garbage .ics, ...).
+
+    BackendIO.busy raises it; the round then plans without busy times: only
+    the invitations (which need a free slot) are skipped, with this message as
+    the reason, and the digest says so. Check-ins are not affected.
+    """

@@ -139,6 +139,7 @@ class Daemon:
         self.service = Service(village, store, state_dir, clock.now, relay.stop,
                                heartbeat=self.heartbeat.beat)
         self.service.on_job = self._on_job
+        self.service.wait_for_writers = True
         self.started_at = clock.now()
         self.reloaded_at: dt.datetime | None = None
         self.reload_error: str | None = None

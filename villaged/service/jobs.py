@@ -236,6 +236,7 @@ class Service:
         self.backoff: dict[str, Backoff] = {SYNC: Backoff(), DRAFT: Backoff(), DIGEST: Backoff()}
         self.last_sync_monotonic: float | None = None
         self.on_job: Callable[[str], None] = lambda _job: None  # e.g. a STATUS= line
+        self.wait_for_writers = False  # the daemon: a busy write lock means "later"
         self._io: BackendIO | None = None
         self.set_village(village)
 
@@ -287,8 +288,24 @@ class Service:
     # -- running ------------------------------------------------------------------
 
     def step(self, sync: bool) -> list[JobReport]:
-        """One service round: the drafting job if pending (its round syncs first),
-        else a plain sync round if asked; then the digest if pending."""
+        """One service round, holding the state directory's write lock (one writer at
+        a time: a `villaged draft` or `log` typed meanwhile waits for it, and the
+        other way round). ``run --once`` exits 2 if another command keeps the lock;
+        the daemon (``wait_for_writers``) logs it and tries again next time."""
+        from villaged.service import runlock
+
+        try:
+            with runlock.writer(self.state_dir, "run"):
+                return self._step(sync)
+        except runlock.Busy as exc:
+            if not self.wait_for_writers:
+                raise
+            log.warning("%s; trying again later", exc.message)
+            return []
+
+    def _step(self, sync: bool) -> list[JobReport]:
+        """The drafting job if pending (its round syncs first), else a plain sync
+        round if asked; then the digest if pending."""
         if self.is_parked():
             return []
         self.retry_parked = False

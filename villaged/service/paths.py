@@ -19,6 +19,7 @@ def state_dir(override: Path | None = None) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create the directory readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    """Create the directory readable by the owner only (a clear error if it cannot be)."""
+    from villaged.store import ensure_state_dir
+
+    return ensure_state_dir(path)

@@ -21,13 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 import jinja2
 
 from villaged.compose.checkin import compose_checkin, compose_reply
+from villaged.compose.headers import message_id_for
 from villaged.compose.invite import compose_invite
 from villaged.compose.templating import environment
 from villaged.compose.voice import needs_words
@@ -47,8 +48,8 @@ from villaged.domain.village import (
     Standing,
     Village,
 )
-from villaged.ports.backend import BackendIO, Interval
-from villaged.ports.outbox import Withdrawing, reconcile
+from villaged.ports.backend import BackendIO, CalendarUnreadable, Interval
+from villaged.ports.outbox import DraftSeen, Withdrawing, drafts_seen, reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
 from villaged.service.sync import SyncReport, sync_all
 from villaged.store import Store
@@ -103,6 +104,7 @@ class Observation:
     ledger: list[DraftRecord]
     busy: list[Interval]
     sync: SyncReport | None = None
+    busy_problem: str | None = None  # why busy times are unknown (an unreadable calendar)
     reconciled: list[tuple[str, DraftState]] = field(default_factory=list)
     synced_at: dt.datetime | None = None
 
@@ -123,12 +125,26 @@ def sync_sources(village: Village, store: Store, io: BackendIO, now: dt.datetime
     return sync_all(store, io.sources(), ctx)
 
 
-def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime) -> list[tuple[str, DraftState]]:
-    """Bring open ledger rows in line with what is really in the drafts folder."""
+def identities(village: Village | None, rows: Sequence[DraftRecord],
+               ) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """What recognises an edited draft besides its key: each person's addresses, and
+    the Message-ID villaged gave each draft (see ports.outbox.reconcile)."""
+    if village is None:
+        return {}, {}
+    return ({p.key: tuple(p.emails) for p in village.people},
+            {r.key: message_id_for(r.key, village.owner.address) for r in rows})
+
+
+def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime,
+                     village: Village | None = None) -> list[tuple[str, DraftState]]:
+    """Bring open ledger rows in line with what is really in the drafts folder
+    (an edited draft is recognised even when its key header is gone: see reconcile)."""
     open_rows = [r for r in store.ledger() if r.state in OPEN_DRAFT_STATES]
     if not open_rows:
         return []
-    changes = reconcile(open_rows, io.outbox.existing(), store.interactions())
+    addresses, message_ids = identities(village, open_rows)
+    changes = reconcile(open_rows, drafts_seen(io.outbox), store.interactions(),
+                        addresses, message_ids)
     done = []
     for row, state, draft_id in changes:
         if row.state is DraftState.CREATING and draft_id is None:
@@ -139,21 +155,28 @@ def reconcile_ledger(store: Store, io: BackendIO, now: dt.datetime) -> list[tupl
     return done
 
 
-def busy_times(village: Village, io: BackendIO, now: dt.datetime) -> list[Interval]:
+def busy_times(village: Village, io: BackendIO, now: dt.datetime
+               ) -> tuple[list[Interval], str | None]:
     """The owner's busy times, read only when someone has an agreement (an
-    invitation needs a slot)."""
+    invitation needs a slot), and why they are unknown if a calendar cannot be
+    read: that costs only the invitations (the plan says why), not the round."""
     if not any(p.agreement for p in village.people):
-        return []
-    return io.busy(*busy_window(village, now))
+        return [], None
+    try:
+        return io.busy(*busy_window(village, now)), None
+    except CalendarUnreadable as exc:
+        log.warning("busy times unknown, no invitations this round: %s", exc.message)
+        return [], exc.message
 
 
 def observe(village: Village, store: Store, io: BackendIO, now: dt.datetime, *,
             sync: bool = True, progress: Progress = no_progress) -> Observation:
     """Sync (when asked) and reconcile: the writing half of looking."""
     report = sync_sources(village, store, io, now, progress) if sync else None
-    reconciled = reconcile_ledger(store, io, now)
+    reconciled = reconcile_ledger(store, io, now, village)
+    busy, busy_problem = busy_times(village, io, now)
     return Observation(interactions=store.interactions(), ledger=store.ledger(),
-                       busy=busy_times(village, io, now), sync=report, reconciled=reconciled)
+                       busy=busy, sync=report, reconciled=reconciled, busy_problem=busy_problem)
 
 
 def look(village: Village, store: Store | None, io: BackendIO, now: dt.datetime) -> Observation:
@@ -163,17 +186,22 @@ def look(village: Village, store: Store | None, io: BackendIO, now: dt.datetime)
     interactions = store.interactions() if store is not None else []
     ledger = store.ledger() if store is not None else []
     if any(r.state in OPEN_DRAFT_STATES for r in ledger):
-        ledger = reconciled_in_memory(ledger, io.outbox.existing(), interactions, now)
-    return Observation(interactions=interactions, ledger=ledger, busy=busy_times(village, io, now),
+        ledger = reconciled_in_memory(ledger, drafts_seen(io.outbox), interactions, now, village)
+    busy, busy_problem = busy_times(village, io, now)
+    return Observation(interactions=interactions, ledger=ledger, busy=busy,
+                       busy_problem=busy_problem,
                        synced_at=store.last_synced() if store is not None else None)
 
 
-def reconciled_in_memory(ledger: Sequence[DraftRecord], present: dict[str, str],
+def reconciled_in_memory(ledger: Sequence[DraftRecord],
+                         present: Mapping[str, str] | Sequence[DraftSeen],
                          interactions: Sequence[Interaction],
-                         now: dt.datetime) -> list[DraftRecord]:
+                         now: dt.datetime, village: Village | None = None) -> list[DraftRecord]:
     """The ledger as ``reconcile_ledger`` would leave it (pure)."""
-    changes = {row.key: (state, draft_id)
-               for row, state, draft_id in reconcile(ledger, present, interactions)}
+    addresses, message_ids = identities(
+        village, [r for r in ledger if r.state in OPEN_DRAFT_STATES])
+    changes = {row.key: (state, draft_id) for row, state, draft_id
+               in reconcile(ledger, present, interactions, addresses, message_ids)}
     result = []
     for row in ledger:
         if row.key not in changes:
@@ -193,7 +221,8 @@ def decide(village: Village, seen: Observation, now: dt.datetime) -> Decision:
     """Assess and plan (pure)."""
     week = iso_week(now, village)
     standings = assess(village, seen.interactions, now)
-    items = plan(village, standings, seen.interactions, seen.ledger, seen.busy, now, week)
+    items = plan(village, standings, seen.interactions, seen.ledger, seen.busy, now, week,
+                 seen.busy_problem)
     return Decision(week=week, standings=standings, plan=items)
 
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from villaged.backends.google.api import GoogleApi
 from villaged.core.contact import EventFacts, classify_event
+from villaged.core.recurrence import SeriesCap
 from villaged.domain.errors import GoneError
 from villaged.domain.village import Interaction
 from villaged.ports.cursor import Cursor
@@ -112,6 +113,7 @@ class CalendarSource:
         self.api = api
         self.calendar_id = calendar_id
         self.zone = zone
+        self._over_limit: Counter[str] = Counter()
 
     @property
     def name(self) -> str:
@@ -164,6 +166,10 @@ class CalendarSource:
             params["timeMax"] = _rfc3339(ctx.now + dt.timedelta(days=ctx.limits.horizon_days))
         items: list[dict[str, Any]] = []
         page_token = None
+        # Google expands recurrences itself (singleEvents): bound what we keep per
+        # series, as the local expansion does, and report the excess
+        cap = SeriesCap()
+        self._over_limit = cap.skipped
         while True:
             request = events.list(**params, pageToken=page_token) if page_token else \
                 events.list(**params)
@@ -173,7 +179,8 @@ class CalendarSource:
                 if sync_token:
                     raise SyncTokenGone() from exc
                 raise
-            items.extend(i for i in page.get("items") or () if isinstance(i, dict))
+            items.extend(i for i in page.get("items") or ()
+                         if isinstance(i, dict) and cap.take(i.get("recurringEventId")))
             page_token = page.get("nextPageToken")
             if not page_token:
                 return items, str(page.get("nextSyncToken") or "")
@@ -182,7 +189,7 @@ class CalendarSource:
                replace: bool) -> SyncBatch:
         interactions: list[Interaction] = []
         removed: list[str] = []
-        skipped: Counter[str] = Counter()
+        skipped: Counter[str] = Counter(self._over_limit)
         for event in items:
             if not isinstance(event.get("id"), str):
                 skipped["event without an id"] += 1

@@ -26,18 +26,21 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import getaddresses
 from functools import cached_property
 from typing import Any
 
 from villaged.backends.google.api import GoogleApi
 from villaged.domain.errors import NotFoundError, RemoteError, TransientError
 from villaged.domain.village import KEY_HEADER
+from villaged.ports.outbox import DraftSeen
 
 log = logging.getLogger(__name__)
 
 DRAFTS_LINK = "https://mail.google.com/mail/u/0/#drafts"
 LIST_PAGE = 500
 CREATE_ATTEMPTS = 4
+SEEN_HEADERS = [KEY_HEADER, "Message-ID", "To", "Cc"]
 SNAPSHOT_TTL = 300.0  # seconds a drafts scan is trusted for put()
 _THREAD_ID = re.compile(r"[0-9a-f]{6,32}")
 
@@ -53,11 +56,16 @@ def gmail_thread(thread: str | None) -> str | None:
 
 def key_of(message: Any) -> str | None:
     """The X-Villaged-Key header of a messages.get(format=metadata) answer."""
+    return _header(message, KEY_HEADER)
+
+
+def _header(message: Any, name: str) -> str | None:
+    """One header of a messages.get(format=metadata) answer, whitespace folded."""
     if not isinstance(message, dict):
         return None
     payload = message.get("payload") or {}
     for header in payload.get("headers") or ():
-        if isinstance(header, dict) and str(header.get("name", "")).lower() == KEY_HEADER.lower():
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == name.lower():
             value = header.get("value")
             return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
     return None
@@ -72,6 +80,7 @@ class GmailOutbox:
         self._connect = connect
         self._clock = clock
         self._keys: dict[str, str | None] = {}  # draft message id → key (None: not villaged's)
+        self._info: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # → Message-ID, recipients
         self._snapshot: dict[str, str] = {}  # key → draft id, as last seen
         self._snapshot_at: float | None = None
 
@@ -89,14 +98,30 @@ class GmailOutbox:
 
     def existing(self) -> dict[str, str]:
         """X-Villaged-Key → draft id for every villaged draft in the drafts folder."""
+        found: dict[str, str] = {}
+        for draft in self.seen():
+            key = draft.key
+            if key and key not in found:
+                found[key] = draft.draft_id
+            elif key:
+                log.warning("two drafts carry the key %s: %s and %s", key, found[key],
+                            draft.draft_id)
+        self._snapshot = dict(found)
+        self._snapshot_at = self._clock()
+        return found
+
+    def seen(self) -> list[DraftSeen]:
+        """Every draft, with its key (if villaged's header survived), Message-ID and
+        recipients. Gmail keeps the draft id when the owner edits a draft (the message
+        inside is new, and Gmail's editor drops custom headers): reconcile matches it."""
         drafts = self._list()
         unknown = [m for _, m in drafts if m not in self._keys]
         if unknown:
             # drafts.get has no metadataHeaders; the draft's message, read with
-            # messages.get, can be asked for just the one header (same 5 units)
+            # messages.get, can be asked for just these headers (same 5 units)
             messages = self.api.gmail.users().messages()
             answers = self.api.batch([(message_id, messages.get(
-                userId="me", id=message_id, format="metadata", metadataHeaders=[KEY_HEADER],
+                userId="me", id=message_id, format="metadata", metadataHeaders=SEEN_HEADERS,
                 fields="id,payload/headers")) for message_id in unknown])
             for message_id in unknown:
                 answer = answers.get(message_id)
@@ -106,16 +131,16 @@ class GmailOutbox:
                     raise TransientError(f"cannot read a draft's headers: {answer}",
                                          fix="villaged retries next round")
                 self._keys[message_id] = key_of(answer)
-        found: dict[str, str] = {}
+                self._info[message_id] = (_header(answer, "Message-ID"), tuple(
+                    a for _, a in getaddresses([_header(answer, "To") or "",
+                                                _header(answer, "Cc") or ""]) if a))
+        result = []
         for draft_id, message_id in sorted(drafts):
-            key = self._keys.get(message_id)
-            if key and key not in found:
-                found[key] = draft_id
-            elif key:
-                log.warning("two drafts carry the key %s: %s and %s", key, found[key], draft_id)
-        self._snapshot = dict(found)
-        self._snapshot_at = self._clock()
-        return found
+            if message_id not in self._keys:
+                continue
+            msgid, recipients = self._info.get(message_id, (None, ()))
+            result.append(DraftSeen(draft_id, self._keys[message_id], msgid, recipients))
+        return result
 
     def _list(self) -> list[tuple[str, str]]:
         drafts = self.api.gmail.users().drafts()

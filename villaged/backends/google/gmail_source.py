@@ -4,7 +4,7 @@
 historyId first (so nothing that arrives during the sync is missed), then
 for each person asks Gmail for the newest direct message in each direction:
 
-- in:  ``from:(their addresses) -in:chats -in:drafts after:<epoch>``
+- in:  ``from:(their addresses) to:(me OR your addresses) -in:chats -in:drafts after:<epoch>``
 - out: ``from:(me OR your addresses) (to:(…) OR cc:(…) OR bcc:(…)) -in:chats -in:drafts after:<epoch>``
 
 The list calls go in batches of at most 50, with a small ``maxResults``; the
@@ -177,8 +177,12 @@ class GmailSource:
         mine = ["me", *_safe(self.owner_addresses)]
         tail = f"-in:chats -in:drafts after:{after}"
         group = _group(theirs)
+        # inbound: only mail on which the owner is a recipient (Gmail's to: covers To,
+        # Cc and Bcc). A list post that reaches the owner only through the list can
+        # never be direct contact (contact.classify_email), so leaving it out on the
+        # server changes no result, and a person's 23 list posts cost nothing.
         return [
-            (Kind.EMAIL_IN, f"from:{group} {tail}"),
+            (Kind.EMAIL_IN, f"from:{group} to:{_group(mine)} {tail}"),
             (Kind.EMAIL_OUT, f"from:{_group(mine)} (to:{group} OR cc:{group} OR bcc:{group}) {tail}"),
         ]
 

@@ -50,7 +50,9 @@ class SessionHttp:
                 connection_type: Any = None) -> tuple[httplib2.Response, bytes]:
         if isinstance(body, str):
             body = body.encode("utf-8")
-        token_before = self.credentials.token
+        # a refresh may hand back the same token text with a new expiry: keep it then too,
+        # or every later run would refresh again
+        token_before = (self.credentials.token, self.credentials.expiry)
         try:
             r = self.session.request(method, uri, data=body, headers=headers,
                                      timeout=self.timeout, allow_redirects=False)
@@ -70,7 +72,8 @@ class SessionHttp:
                 requests.exceptions.ContentDecodingError) as exc:
             raise ConnectionError(f"{method} failed: {type(exc).__name__}") from exc
         finally:
-            if self.on_refresh is not None and self.credentials.token != token_before:
+            if self.on_refresh is not None and \
+                    (self.credentials.token, self.credentials.expiry) != token_before:
                 self.on_refresh(self.credentials)
         info = {k.lower(): v for k, v in r.headers.items() if k.lower() not in _DROP_HEADERS}
         info["status"] = str(r.status_code)

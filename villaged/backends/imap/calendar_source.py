@@ -47,11 +47,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
-import recurring_ical_events
 
 from villaged.backends.imap.connection import certificate_problem
 from villaged.backends.imap.secrets import Secret
 from villaged.backends.imap.settings import CaldavSettings
+from villaged.core import recurrence
 from villaged.core.icalendar_events import event_busy, expand_calendar
 from villaged.domain.addresses import normalize
 from villaged.domain.errors import AuthError, Problem, TransientError, VillagedError
@@ -214,8 +214,8 @@ class CaldavAccount:
             for data in datas:
                 try:
                     calendars = icalendar.Calendar.from_ical(data, multiple=True)
-                    events = [e for c in calendars
-                              for e in recurring_ical_events.of(c).between(start, end)]
+                    events = [e for c in calendars  # bounded per event: see recurrence.py
+                              for e in recurrence.expand(c, start, end, url).occurrences]
                 except Exception as exc:  # noqa: BLE001 - a broken resource costs only itself
                     log.warning("busy: skipping a calendar resource (%s)", type(exc).__name__)
                     continue

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from villaged.backends.local.maildir_write import ensure_folder, write_message
 from villaged.backends.local.settings import LocalBackend
 from villaged.domain.village import KEY_HEADER, Owner, Village
 from villaged.ports.digest import owner_only
@@ -31,17 +32,14 @@ class MaildirDigestBox:
     def deliver(self, message: EmailMessage) -> str:
         """Write it to new/ and return its id; a message with the same key is kept, not doubled."""
         owner_only(message, self.owner)
-        for sub in ("cur", "new", "tmp"):  # a folder that only holds .Drafts lacks these
-            (self.folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_folder(self.folder, "digest folder")  # one that only holds .Drafts lacks cur/...
         box = mailbox.Maildir(self.folder, factory=None, create=False)
         key = str(message.get(KEY_HEADER, "")).strip()
         if key:
             found = self._find(box, key)
             if found:
                 return found
-        item = mailbox.MaildirMessage(message)
-        item.set_subdir("new")
-        return str(box.add(item))
+        return write_message(self.folder, message.as_bytes(), "new", "", "digest folder")
 
     @staticmethod
     def _find(box: mailbox.Maildir, key: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from villaged.backends.local.maildir_write import OWN_MARK
 from villaged.ports.doctor import BackendCheckup, Finding, Level
 
 
@@ -48,5 +49,26 @@ def _writable_folder(what: str, folder: Path, key: str) -> Finding:
                 if os.environ.get("INVOCATION_ID") else "")
         return Finding("local backend", Level.PROBLEM, f"{what} {folder} is not writable ({blocked[0]})",
                        f"give your account write access to {blocked[0]}{hint}")
-    state = "" if folder.exists() else " (created at the first draft)"
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        st = None
+    if st is not None and st.f_bavail * st.f_frsize < 1024 * 1024:
+        return Finding("local backend", Level.PROBLEM, f"the disk holding the {what} {folder} is full",
+                       f"free some space (`df -h {probe}`); villaged writes the missing drafts "
+                       "at the next round, and nothing twice")
+    stale = [n for n in _names(folder / "tmp") if OWN_MARK in n]
+    if folder.exists() and not all((folder / sub).is_dir() for sub in ("tmp", "cur", "new")):
+        state = " (its cur/, new/ and tmp/ are created at the first draft)"
+    elif stale:
+        state = f" ({len(stale)} half-written file(s) of villaged in tmp/, removed at the next write)"
+    else:
+        state = "" if folder.exists() else " (created at the first draft)"
     return Finding("local backend", Level.OK, f"{what} {folder} is writable{state}")
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []

@@ -17,12 +17,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
+from villaged.core import recurrence
 from villaged.core.icalendar_events import event_busy
 from villaged.domain.addresses import normalize
-from villaged.domain.errors import VillagedError
-from villaged.ports.backend import Interval, merge_intervals
+from villaged.ports.backend import CalendarUnreadable, Interval, merge_intervals
 from villaged.ports.source import unreadable
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,14 @@ def busy_intervals(
     found: list[Interval] = []
     for path in calendar_files(paths):
         for calendar in _read(path):
-            for event in recurring_ical_events.of(calendar).between(start, end):
+            try:  # bounded per event: an endless RRULE is left out (recurrence.py)
+                occurrences = recurrence.expand(calendar, start, end, str(path)).occurrences
+            except Exception as exc:  # recurring-ical-events raises many kinds on garbage
+                raise CalendarUnreadable(
+                    f"the calendar {path} cannot be expanded ({type(exc).__name__})",
+                    fix="export it again from your calendar app, or remove it from "
+                        "[backend] calendars") from exc
+            for event in occurrences:
                 interval = event_busy(event, owner, tz)
                 if interval and interval[0] < end and start < interval[1]:
                     found.append(interval)
@@ -63,9 +69,11 @@ def _read(path: Path) -> list[icalendar.Calendar]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise unreadable(path, "calendar", "backend.calendars", exc) from exc
+        problem = unreadable(path, "calendar", "backend.calendars", exc)
+        raise CalendarUnreadable(problem.message, problem.fix) from exc
     try:
         return list(icalendar.Calendar.from_ical(data, multiple=True))
-    except ValueError as exc:
-        raise VillagedError(f"the calendar {path} is not valid iCalendar: {exc}",
-                            fix="export it again from your calendar app") from exc
+    except Exception as exc:  # icalendar raises ValueError and friends on garbage
+        raise CalendarUnreadable(f"the calendar {path} is not valid iCalendar "
+                                 f"({type(exc).__name__})",
+                                 fix="export it again from your calendar app") from exc

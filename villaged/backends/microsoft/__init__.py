@@ -1,0 +1,1 @@
+"""Microsoft 365 (Outlook mail and calendar through Microsoft Graph): ``[backend] kind = "microsoft"``."""
