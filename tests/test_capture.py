@@ -124,7 +124,7 @@ def test_show_explains_a_standing_with_its_timeline(village_dir):
     out = run_in(village_dir, "show", "ada")
     assert out.returncode == 0, out.stderr
     text = out.stdout
-    assert text.startswith("Ada Lovelace (ada-lovelace): mentor, every")
+    assert text.startswith("Ada Lovelace (ada-lovelace): mentor, sponsor, every")  # both roles
     assert "timeline, newest first:" in text and "this week:" in text
     lines = [ln for ln in text.splitlines() if ln.startswith("  20")]
     days = [ln.split()[0] for ln in lines]

@@ -64,7 +64,7 @@ def person_page(village: Village, store: Store, who: Person, now: dt.datetime,
     timeline.sort(key=lambda e: e["at"], reverse=True)
     skipped = Counter(i.status for i in mine if not i.direct)
     return {
-        "key": who.key, "name": who.name, "roles": [who.role.label],
+        "key": who.key, "name": who.name, "roles": [r.label for r in who.roles],
         "emails": list(who.emails), "cadence_days": standing.cadence_days,
         "temperature": standing.temperature.value,
         "last_contact": _day(standing.last_contact.at, tz) if standing.last_contact else None,
