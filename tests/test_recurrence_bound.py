@@ -60,10 +60,16 @@ END:VCALENDAR
 
 
 PEAK = "peak-rss-kb:"
-MEASURED = ("import resource, runpy, sys\n"
+# VmHWM is the peak of this process image alone. ru_maxrss is not: Linux carries the
+# parent's high-water mark across fork and exec, so a child of a large pytest process
+# (Chromium, the Graph SDK and servers loaded earlier in the suite) would report the
+# parent's peak instead of its own.
+MEASURED = ("import re, runpy, sys\n"
             "sys.argv = ['villaged'] + sys.argv[1:]\n"
             "try:\n    runpy.run_module('villaged', run_name='__main__')\n"
-            "finally:\n    print('%s', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+            "finally:\n"
+            "    status = open('/proc/self/status').read()\n"
+            "    print('%s', re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1),"
             " file=sys.stderr)\n" % PEAK)
 
 
