@@ -121,14 +121,10 @@ def _preview(c: Context) -> Any:
     """The dry run: plan from what is stored, through a read-only store (or none yet)."""
     from villaged.backends.registry import open_backend
     from villaged.service.round import preview
-    from villaged.store import DB_NAME, Store
 
     village = c.village()
-    path = c.state_dir / DB_NAME
     io = open_backend(village, c.state_dir)
-    if not path.exists():
-        return village, preview(village, None, io, c.now)
-    with Store.read_only(path) as store:
+    with c.reading_store() as store:
         return village, preview(village, store, io, c.now)
 
 
