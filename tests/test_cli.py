@@ -199,3 +199,15 @@ def test_demo_runs_the_real_pipeline_and_sends_nothing(tmp_path):
     # three working days' notice: drafted Monday, the first meeting is on Thursday
     assert "First meeting Thu 26 Nov, 09:00, in 3 days; then every 4 weeks." in digest
     assert f"HTML version (open it in a browser): {tmp_path / 'demo' / 'digest.html'}" in digest
+
+
+def test_every_registered_command_resolves_to_itself():
+    import click
+
+    from villaged.cli.main import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name, name
+    assert main.get_command(ctx, "statsu") is None

@@ -82,9 +82,9 @@ def status(c: Context, as_json: bool) -> None:
     """Where each relationship stands."""
     from villaged.cli.service_text import service_text
     from villaged.core.assess import assess
+    from villaged.core.attention import answered_intro
     from villaged.core.contact import seen_only_as
     from villaged.core.pauses import with_snoozes
-    from villaged.service.intro import answered_intro
 
     village = c.village()
     with c.store() as store:

@@ -110,7 +110,8 @@ def plan_checkins(
     # round: drafts already written this week (a rerun after a crash, a second
     # `villaged draft`) use it up. Replies owed come first, the most recent message first.
     size = village.roulette.size
-    budget = size - sum(1 for r in ledger if r.kind in ("checkin", "reply") and r.week == week)
+    budget = size - sum(1 for r in ledger
+                        if r.kind in (DraftKind.CHECKIN, DraftKind.REPLY) and r.week == week)
     replies.sort(key=lambda a: a.about.at if a.about else now, reverse=True)
     for n, reply in enumerate(replies):
         if n < budget:
@@ -133,7 +134,7 @@ def plan_checkins(
             items.append(Action(
                 person=key, action=DraftKind.CHECKIN, key=checkin_key(key, week), week=week,
                 reason=reason,
-                variant=sum(1 for r in ledger if r.person == key and r.kind == "checkin"),
+                variant=sum(1 for r in ledger if r.person == key and r.kind == DraftKind.CHECKIN),
                 reply_to=thread if fresh else None,
             ))
         else:
