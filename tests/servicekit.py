@@ -119,7 +119,7 @@ class Village:
                     keys.append(str(parser.parse(f).get("X-Villaged-Key", "")).strip())
         return keys
 
-    def job_runs(self, job: str | None = None) -> list[dict[str, Any]]:
+    def job_runs(self, job: str | None = None) -> list[Any]:
         if not (self.state / "villaged.sqlite3").exists():
             return []
         with Store.in_dir(self.state) as store:

@@ -313,43 +313,18 @@ def test_init_without_a_terminal_names_the_missing_flags(tmp_path):
 
 
 def test_init_asks_on_a_terminal(tmp_path):
-    import os
-    import pty
-    import select
-    import subprocess
-    import sys
-
     from tests.realistic_mailbox import write_village
+    from tests.terminal import run_on_a_terminal
 
     home = tmp_path / "home"
     write_village(home)
     config = tmp_path / "cfg" / "village.toml"
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "villaged", "--config", str(config), "--state-dir",
-         str(tmp_path / "state"), "--now", "2026-11-23T08:00:00-06:00", "init"],
-        cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    answers = iter(["Dana Reyes", "dana@uni.example", "America/Chicago", str(home / "mail.mbox"),
-                    "", str(home / "Maildir" / ".Drafts")])
-    shown = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-        if shown.rstrip().endswith((b":", b"]:")) and chunk.rstrip().endswith(b":"):
-            os.write(leader, (next(answers, "") + "\n").encode())
-    proc.wait(timeout=60)
-    os.close(leader)
-    screen = shown.decode(errors="replace")
-    assert proc.returncode == 0, screen
+    answers = ["Dana Reyes", "dana@uni.example", "America/Chicago", str(home / "mail.mbox"),
+               "", str(home / "Maildir" / ".Drafts")]
+    code, screen = run_on_a_terminal(
+        ["--config", str(config), "--state-dir", str(tmp_path / "state"),
+         "--now", "2026-11-23T08:00:00-06:00", "init"], tmp_path, answers)
+    assert code == 0, screen
     assert "Your name" in screen and "Your time zone" in screen
     assert 'timezone = "America/Chicago"' in config.read_text()
     assert "people you write with most" in screen

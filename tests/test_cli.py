@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.terminal import run_on_a_terminal
 from villaged.cli.demo import example_dir
 
 NOW = "2026-11-23T08:00:00-06:00"  # Monday morning in Chicago
@@ -166,33 +165,11 @@ def test_bad_now_is_a_usage_error(village_dir):
     assert out.returncode == 2 and "ISO 8601" in out.stderr
 
 
-def run_on_a_terminal(args: list[str], cwd: Path) -> str:
-    """Run with stdout and stderr on a pseudo-terminal; return what it showed."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "villaged", *args], cwd=cwd,
-                            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
-    os.close(follower)
-    shown = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    proc.wait(timeout=60)
-    os.close(leader)
-    return shown.decode(errors="replace")
-
-
 def test_a_long_scan_shows_progress_on_a_terminal_and_stays_quiet_in_a_pipe(village_dir):
     args = ["--config", str(village_dir / "village.toml"), "--state-dir",
             str(village_dir / "state"), "--now", NOW, "sync"]
-    on_terminal = run_on_a_terminal(args, village_dir)
+    code, on_terminal = run_on_a_terminal(args, village_dir)
+    assert code == 0, on_terminal
     assert "scanning" in on_terminal and "100%" in on_terminal
     shutil.rmtree(village_dir / "state")
     piped = villaged(*args, cwd=village_dir)
@@ -222,3 +199,15 @@ def test_demo_runs_the_real_pipeline_and_sends_nothing(tmp_path):
     # three working days' notice: drafted Monday, the first meeting is on Thursday
     assert "First meeting Thu 26 Nov, 09:00, in 3 days; then every 4 weeks." in digest
     assert f"HTML version (open it in a browser): {tmp_path / 'demo' / 'digest.html'}" in digest
+
+
+def test_every_registered_command_resolves_to_itself():
+    import click
+
+    from villaged.cli.main import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name, name
+    assert main.get_command(ctx, "statsu") is None

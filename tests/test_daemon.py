@@ -7,6 +7,7 @@ would see: drafts in the Maildir, job runs in the state database, the log.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import uuid
 from collections import Counter
@@ -77,9 +78,9 @@ def test_a_missed_monday_is_caught_up_exactly_once_across_restarts(tmp_path, not
     assert sorted(k.rsplit(":", 1)[0] for k in drafts) == \
         [f"reply:mentor-number{n}" for n in range(3)]
     [draft_run] = village.job_runs("draft")
-    assert (draft_run["slot"], draft_run["outcome"]) == (SLOT, "ok")
+    assert (draft_run.slot, draft_run.outcome) == (SLOT, "ok")
     [digest_run] = village.job_runs("digest")  # the digest job, by its store record
-    assert digest_run["slot"] == SLOT and digest_run["outcome"] in ("ok", "skipped")
+    assert digest_run.slot == SLOT and digest_run.outcome in ("ok", "skipped")
 
     # 2nd and 3rd start, later that week: nothing runs again
     for n, now in enumerate(("2026-11-24T11:00:00-06:00", "2026-11-29T20:00:00-06:00")):
@@ -100,14 +101,15 @@ def test_a_missed_monday_is_caught_up_exactly_once_across_restarts(tmp_path, not
     mark = len(notify.messages)
     daemon = village.start("2026-11-30T07:59:58-06:00", notify, log_name="monday.log")
     try:
-        wait_for(lambda: any(r["slot"] == "2026-11-30" and r["outcome"]
+        wait_for(lambda: any(r.slot == "2026-11-30" and r.outcome
                              for r in village.job_runs("draft")), 15, "the 2026-11-30 slot",
                  lambda: daemon.log)
         assert daemon.stop()[0] == 0
     finally:
         daemon.kill()
-    monday = next(r for r in village.job_runs("draft") if r["slot"] == "2026-11-30")
-    assert monday["outcome"] == "ok" and monday["started_at"] >= "2026-11-30T14:00:00"
+    monday = next(r for r in village.job_runs("draft") if r.slot == "2026-11-30")
+    assert monday.outcome == "ok"
+    assert monday.started_at >= dt.datetime(2026, 11, 30, 14, 0, tzinfo=dt.UTC)
     # the three check-ins still await review, so nobody is drafted twice
     assert sorted(village.draft_keys()) == sorted(drafts)
 
@@ -131,12 +133,12 @@ def test_sigterm_in_the_middle_of_a_drafting_round(tmp_path, notify):
     assert all(r.state is DraftState.CREATED for r in ledger)
     assert sorted(r.key for r in ledger) == sorted(written)
     [run] = village.job_runs("draft")
-    assert run["outcome"] == "interrupted"
+    assert run.outcome == "interrupted"
 
     # a restart finishes the round: the rest of the drafts, none twice
     daemon = village.start("2026-11-24T10:05:00-06:00", notify, log_name="restart.log")
     try:
-        wait_for(lambda: village.job_runs("draft")[0]["outcome"] == "ok", 15,
+        wait_for(lambda: village.job_runs("draft")[0].outcome == "ok", 15,
                  "the drafting round to finish", lambda: daemon.log)
         assert daemon.stop()[0] == 0
     finally:
@@ -195,11 +197,11 @@ def test_a_kill_9_mid_round_does_not_lose_the_slot(tmp_path, notify):
         daemon.kill()
     assert code == -signal.SIGKILL
     [run] = village.job_runs("draft")
-    assert run["finished_at"] is None  # claimed, never finished
+    assert run.finished_at is None  # claimed, never finished
 
     daemon = village.start(TUESDAY, notify, log_name="restart.log")
     try:
-        wait_for(lambda: village.job_runs("draft")[0]["outcome"] == "ok", 15,
+        wait_for(lambda: village.job_runs("draft")[0].outcome == "ok", 15,
                  "the drafting round to finish", lambda: daemon.log)
         assert daemon.stop()[0] == 0
     finally:

@@ -17,10 +17,10 @@ def test_run_once_syncs_drafts_and_delivers_then_does_nothing_twice(tmp_path):
     # each mentor wrote in October and was never answered: one acknowledgement each
     assert sorted(k.rsplit(":", 1)[0] for k in village.draft_keys()) == \
         [f"reply:mentor-number{n}" for n in range(3)]
-    runs = {r["job"]: r for r in village.job_runs()}
-    assert runs["draft"]["outcome"] == "ok" and runs["draft"]["slot"] == SLOT
-    assert runs["digest"]["outcome"] in ("ok", "skipped") and runs["digest"]["slot"] == SLOT
-    if runs["digest"]["outcome"] == "ok":  # the digest lands next to the drafts, for Dana
+    runs = {r.job: r for r in village.job_runs()}
+    assert runs["draft"].outcome == "ok" and runs["draft"].slot == SLOT
+    assert runs["digest"].outcome in ("ok", "skipped") and runs["digest"].slot == SLOT
+    if runs["digest"].outcome == "ok":  # the digest lands next to the drafts, for Dana
         inbox = mailbox.Maildir(village.maildir, create=False)
         assert [m["To"] for m in inbox] == ["Dana Reyes <dana@uni.example>"]
 

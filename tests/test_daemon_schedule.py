@@ -126,7 +126,7 @@ def test_an_unfinished_claim_after_a_crash_runs_again_but_not_forever(store):
         assert claim(store, DRAFT, "2026-11-23", now)  # reclaimed: the round is idempotent
     assert not claim(store, DRAFT, "2026-11-23", now)  # died every time: give up
     [run] = store.job_runs(DRAFT)
-    assert run["outcome"] == "failed" and "died" in run["detail"]
+    assert run.outcome == "failed" and "died" in run.detail
     assert pending_slot(store, JOB, now) is None
 
 
@@ -160,7 +160,7 @@ def test_transient_failures_back_off_and_auth_errors_park(store, tmp_path):
     svc = service(store, tmp_path, TransientError("Gmail answered 503"))
     reports = svc.step(sync=True)
     assert [(r.job, r.outcome) for r in reports] == [("draft", "retry"), ("digest", "retry")]
-    assert store.job_runs(DRAFT)[0]["outcome"] == "retry"
+    assert store.job_runs(DRAFT)[0].outcome == "retry"
     assert svc.step(sync=False) == []  # backing off: nothing, and no busy loop
     assert svc.wake_at(local(2026, 11, 24, 10, 0)) == local(2026, 11, 24, 10, 1)
 
@@ -168,7 +168,8 @@ def test_transient_failures_back_off_and_auth_errors_park(store, tmp_path):
                                              fix="run `villaged auth`"))
     [report] = svc.step(sync=True)  # the digest waits too
     assert (report.job, report.outcome) == ("draft", "parked")
-    assert parked(store)["reason"] == "the Google grant was revoked"
+    why = parked(store)
+    assert why is not None and why.reason == "the Google grant was revoked"
     assert svc.step(sync=True) == []  # parked: no crash loop, no retry storm
     assert svc.wake_at(local(2026, 11, 24, 10, 0)) is None
     svc.set_village(svc.village)  # SIGHUP: one more try

@@ -27,7 +27,6 @@ from villaged.compose.digest import (
     subject_line,
 )
 from villaged.compose.templating import environment
-from villaged.core.giveback import MEMORY_KEY, Memory
 from villaged.domain.village import (
     Agreement,
     DraftRecord,
@@ -250,8 +249,8 @@ def test_the_give_back_never_repeats_the_same_suggestion_in_a_row(known):
     later = run_digest(v, store, io, NOW + 7 * DAY)
     assert later.giveback and later.giveback.person.key == "kj"  # still the oldest
     assert later.giveback.text != first.giveback.text
-    memory = Memory.load(store.get_value(MEMORY_KEY))
-    assert memory.text == later.giveback.text and memory.prior == first.giveback.text
+    memory = store.giveback_memory()
+    assert memory is not None and memory.text == later.giveback.text and memory.prior == first.giveback.text
 
 
 def test_render_only_delivers_nothing(known):
@@ -260,7 +259,7 @@ def test_render_only_delivers_nothing(known):
     assert not result.delivered and result.text and result.html
     assert not (v.backend.drafts.parent / "new").exists() or \
         not list(mailbox.Maildir(v.backend.drafts.parent, create=False))
-    assert store.get_value("digest:2026-W48") is None
+    assert store.delivery("2026-W48") is None
 
 
 # -- escaping ------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 
 from tests.servicekit import TUESDAY, Village
-from villaged.store import Store
+from villaged.store import Parked, Store
 
 LATER = "2026-11-24T11:00:00-06:00"
 
@@ -78,9 +78,8 @@ def test_missing_mail_an_unwritable_drafts_folder_and_a_damaged_database(tmp_pat
 def test_parked_jobs_and_a_failed_reload_are_problems(tmp_path):
     village = healthy(tmp_path)
     with Store.in_dir(village.state) as store:
-        store.set_value("parked", json.dumps({
-            "reason": "the Google grant was revoked", "fix": "run `villaged auth` again",
-            "job": "sync", "at": "2026-11-24T16:30:00+00:00"}))
+        store.park(Parked(reason="the Google grant was revoked", fix="run `villaged auth` again",
+                          job="sync", at=dt.datetime(2026, 11, 24, 16, 30, tzinfo=dt.UTC)))
     result = village.cli(LATER, "doctor")
     assert result.returncode == 1
     assert "FAIL  jobs: the jobs are parked since 2026-11-24T16:30:00+00:00: the Google grant " \

@@ -1,4 +1,5 @@
-"""`villaged plan` and `villaged doctor` change nothing, on either backend.
+"""`villaged plan`, `villaged doctor` and the digest's previews (`digest --stdout`)
+change nothing, on either backend.
 
 The state directory (every file's bytes and mtime), the drafts folder and, for
 Google, the local Google API server's write calls are compared before and
@@ -47,12 +48,13 @@ def weeks_with_a_snapshot(db: Path) -> set[str]:
 
 def dry_runs(run) -> list[subprocess.CompletedProcess[str]]:
     return [run(None, "plan"), run(None, "plan", "--json"), run(PAST, "plan"),
-            run(None, "doctor"), run(PAST, "doctor")]
+            run(None, "doctor"), run(PAST, "doctor"),
+            run(None, "digest", "--stdout"), run(PAST, "digest", "--stdout")]
 
 
 # -- local: mbox, Maildir, .ics --------------------------------------------------------
 
-def test_plan_and_doctor_write_nothing_locally(village_dir):  # noqa: F811
+def test_plan_doctor_and_digest_previews_write_nothing_locally(village_dir):  # noqa: F811
     state, drafts = village_dir / "state", village_dir / "Maildir" / ".Drafts"
     assert run_in(village_dir, "draft").returncode == 0
     # one draft discarded since: a round would record it, a dry run only says so
@@ -79,6 +81,9 @@ def test_plan_and_doctor_write_nothing_locally(village_dir):  # noqa: F811
     assert plan.returncode == 0 and "planned from what the last sync stored" in plan.stdout
     marie_items = [i for i in json.loads(plan_json.stdout) if i["person"] == "marie-curie"]
     assert [i["action"] for i in marie_items] == ["skip"]  # the discard was seen, in memory
+    preview = results[5]
+    assert preview.returncode == 0 and "== This week ==" in preview.stdout, preview.stderr
+    assert "not delivered (a preview)" in preview.stderr
     assert tree(state, village_dir / "Maildir") == before
     assert weeks_with_a_snapshot(state / "villaged.sqlite3") == weeks  # no 2026-W41 snapshot
     assert not list(state.glob("*-wal")) and not list(state.glob("*-shm"))
@@ -104,7 +109,7 @@ def server():
         yield srv
 
 
-def test_plan_and_doctor_make_no_write_call_to_google(tmp_path, server):
+def test_plan_doctor_and_digest_previews_make_no_write_call_to_google(tmp_path, server):
     setup = Setup(server, tmp_path)
     when = "2026-11-23T08:00:00-06:00"
 
@@ -127,6 +132,7 @@ def test_plan_and_doctor_make_no_write_call_to_google(tmp_path, server):
     for result in results:
         assert "Traceback" not in result.stderr, result.stderr
     assert results[0].returncode == 0 and results[2].returncode == 0
+    assert results[5].returncode == 0 and "== This week ==" in results[5].stdout
     calls = dict(server.stats.calls)
     writes = {m: n for m, n in calls.items() if m.rsplit(".", 1)[-1] in WRITE_VERBS}
     assert writes == {}, calls

@@ -117,3 +117,40 @@ def test_busy_times_come_from_the_same_events(caldav_calendar, imap_account, tmp
         io.close()
     utc = dt.timezone.utc
     assert busy == [(dt.datetime(2026, 11, 24, 16, tzinfo=utc), dt.datetime(2026, 11, 24, 17, tzinfo=utc))]
+
+
+def test_a_server_without_sync_collection_is_read_by_time_range(caldav_calendar, imap_account,
+                                                                tmp_path: Path):
+    from tests.servers.no_sync_proxy import NoSyncCollectionProxy
+
+    for ics in EVENTS:
+        caldav_calendar.put(ics)
+    direct = Store(tmp_path / "direct.db")
+    sync(imap_village(imap_account, tmp_path / "s1", calendar=caldav_calendar), direct,
+         tmp_path / "s1")
+    with NoSyncCollectionProxy(caldav_calendar.server.url, caldav_calendar.ca) as proxy:
+        village = imap_village(imap_account, tmp_path / "s2", calendar=caldav_calendar,
+                               caldav={"url": proxy.url, "ca_file": None})
+        store = Store(tmp_path / "query.db")
+        io = ImapIO(village, village.backend, tmp_path / "s2")
+        try:
+            source = next(s for s in io.sources() if isinstance(s, CaldavSource))
+            ctx = context(village)
+            sync_source(store, source, ctx)
+            assert proxy.reports["sync-collection"] >= 1 and proxy.reports["other"] >= 1
+            meetings = {r for r in rows(direct) if not r[0].startswith("<")}  # not mail
+            assert meetings and rows(store) == meetings  # the same as by sync-collection
+            unchanged = sync_source(store, source, ctx)
+            assert unchanged.new == 0 and rows(store) == meetings
+            # the time-range query sees changes too, and the cursor remembers the mode
+            caldav_calendar.delete("ada-coffee")
+            caldav_calendar.put(event("cyd-lunch", "20261118T170000Z",
+                                      [ME, ("cyd@dance.example", "ACCEPTED")]))
+            sync_source(store, source, ctx)
+            uids = {i.uid.split("@")[0] for i in store.interactions()}
+            assert "ada-coffee" not in uids and "cyd-lunch" in uids
+            cursor = store.cursor(source.name)
+            assert cursor is not None
+            assert {s["mode"] for s in cursor["calendars"].values()} == {"query"}
+        finally:
+            io.close()

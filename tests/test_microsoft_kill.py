@@ -1,5 +1,6 @@
 """kill -9 `villaged draft` anywhere with the Microsoft 365 backend, then run a normal round:
-never a duplicate draft in Outlook (30 trials, the same protocol as the Gmail trials).
+never a duplicate draft in Outlook (10 trials in the test command, VILLAGED_KILL_TRIALS=30 for
+the issue's 30; the same protocol as the Gmail trials).
 
 Each trial starts from a fresh state directory (and a fresh sign-in) against the same
 local Graph server, its Drafts folder emptied; `villaged draft` runs as a real
@@ -12,6 +13,7 @@ property, and the ledger no row left in ``creating``.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -25,7 +27,7 @@ import pytest
 from tests.graph_api_server import GraphServer
 from tests.graph_fixtures import NOW, OWNER, PEOPLE, D, Setup
 
-TRIALS = 30
+TRIALS = int(os.environ.get("VILLAGED_KILL_TRIALS", "10"))
 
 
 def keys_on_server(graph: GraphServer) -> dict[str, list[str]]:
@@ -101,4 +103,4 @@ def test_sigkill_during_draft_never_duplicates(tmp_path, monkeypatch):
             trial(n, rng.uniform(0, span * 0.8))
     print("kill outcomes:", dict(outcomes))  # shown with -s
     mid_run = sum(c for (drafts, states), c in outcomes.items() if drafts < 3 or "creating" in dict(states))
-    assert mid_run >= 5  # most kills must land while villaged was still at work
+    assert mid_run >= max(2, TRIALS // 6)  # most kills must land while villaged was still at work

@@ -62,7 +62,7 @@ def test_job_slots_run_once(tmp_path):
         assert store.job_claim("draft", "2026-11-23", NOW)
         assert not store.job_claim("draft", "2026-11-23", NOW)
         store.job_finish("draft", "2026-11-23", NOW, "ok")
-        assert store.job_runs("draft")[0]["outcome"] == "ok"
+        assert store.job_runs("draft")[0].outcome == "ok"
 
 
 def test_schema_is_versioned_and_the_db_private(tmp_path):

@@ -14,12 +14,13 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
+from villaged.domain.vocabulary import DraftKind
 from villaged.store_errors import GuardedConnection, StoreError, connect, translate
 
 DB_NAME = "villaged.sqlite3"
@@ -67,6 +68,81 @@ MIGRATIONS: tuple[str, ...] = (
         recorded_at TEXT NOT NULL
     );
     """,
+    # 4: the service's state gets tables with real columns; the JSON blobs that held
+    # it in kv are moved over (kept as they were) and removed from kv
+    """
+    CREATE TABLE parked (
+        id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL, fix TEXT NOT NULL,
+        job TEXT NOT NULL, at TEXT NOT NULL
+    );
+    INSERT INTO parked
+        SELECT 1, coalesce(json_extract(value, '$.reason'), ''),
+               coalesce(json_extract(value, '$.fix'), ''),
+               coalesce(json_extract(value, '$.job'), ''),
+               coalesce(json_extract(value, '$.at'), '')
+        FROM kv WHERE key = 'parked' AND json_valid(value);
+    CREATE TABLE last_runs (
+        what TEXT PRIMARY KEY CHECK (what IN ('round', 'sync')), at TEXT NOT NULL,
+        job TEXT NOT NULL, slot TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO last_runs
+        SELECT 'round', json_extract(value, '$.at'), coalesce(json_extract(value, '$.job'), ''),
+               json_extract(value, '$.slot'), coalesce(json_extract(value, '$.outcome'), ''),
+               coalesce(json_extract(value, '$.detail'), '')
+        FROM kv WHERE key = 'last-round' AND json_valid(value)
+              AND json_extract(value, '$.at') IS NOT NULL;
+    INSERT INTO last_runs
+        SELECT 'sync', json_extract(value, '$.at'), 'sync', NULL,
+               coalesce(json_extract(value, '$.outcome'), ''),
+               coalesce(json_extract(value, '$.detail'), '')
+        FROM kv WHERE key = 'last-sync' AND json_valid(value)
+              AND json_extract(value, '$.at') IS NOT NULL;
+    CREATE TABLE daemon (
+        id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, running INTEGER NOT NULL,
+        config TEXT NOT NULL, started_at TEXT NOT NULL, reloaded_at TEXT, reload_error TEXT,
+        updated_at TEXT NOT NULL
+    );
+    INSERT INTO daemon
+        SELECT 1, coalesce(json_extract(value, '$.pid'), 0),
+               coalesce(json_extract(value, '$.running'), 0),
+               coalesce(json_extract(value, '$.config'), ''),
+               coalesce(json_extract(value, '$.started_at'), ''),
+               json_extract(value, '$.reloaded_at'), json_extract(value, '$.reload_error'),
+               coalesce(json_extract(value, '$.updated_at'), '')
+        FROM kv WHERE key = 'daemon' AND json_valid(value);
+    CREATE TABLE daemon_next (job TEXT PRIMARY KEY, at TEXT NOT NULL);
+    INSERT INTO daemon_next
+        SELECT n.key, n.value FROM kv, json_each(kv.value, '$.next') AS n
+        WHERE kv.key = 'daemon' AND json_valid(kv.value) AND n.value IS NOT NULL;
+    CREATE TABLE job_crashes (
+        job TEXT NOT NULL, slot TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (job, slot)
+    );
+    INSERT INTO job_crashes
+        SELECT substr(key, 9, instr(substr(key, 9), ':') - 1),
+               substr(key, 9 + instr(substr(key, 9), ':')), CAST(value AS INTEGER)
+        FROM kv WHERE key LIKE 'crashes:%:%';
+    CREATE TABLE digests (
+        week TEXT PRIMARY KEY, delivered_at TEXT NOT NULL, location TEXT,
+        forced INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO digests
+        SELECT substr(key, 8), json_extract(value, '$.delivered_at'), json_extract(value, '$.id'),
+               coalesce(json_extract(value, '$.forced'), 0)
+        FROM kv WHERE key LIKE 'digest:%' AND json_valid(value)
+              AND json_extract(value, '$.delivered_at') IS NOT NULL;
+    CREATE TABLE giveback_memory (
+        id INTEGER PRIMARY KEY CHECK (id = 1), week TEXT NOT NULL, person TEXT NOT NULL,
+        text TEXT NOT NULL, prior TEXT NOT NULL
+    );
+    INSERT INTO giveback_memory
+        SELECT 1, coalesce(json_extract(value, '$.week'), ''),
+               coalesce(json_extract(value, '$.person'), ''),
+               coalesce(json_extract(value, '$.text'), ''),
+               coalesce(json_extract(value, '$.prior'), '')
+        FROM kv WHERE key = 'giveback:last' AND json_valid(value);
+    DELETE FROM kv WHERE key IN ('parked', 'last-round', 'last-sync', 'daemon', 'giveback:last')
+        OR key LIKE 'crashes:%' OR key LIKE 'digest:%';
+    """,
 )
 
 
@@ -105,6 +181,73 @@ class ManualEntry:
     day: dt.date
     text: str
     recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """A job's run for one slot (``outcome`` None while it runs, or if its runner died)."""
+
+    job: str
+    slot: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Parked:
+    """The jobs are parked by an auth problem until a fresh grant."""
+
+    reason: str
+    fix: str
+    job: str
+    at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The newest job run of a kind (``what``: "round" for any job, "sync" for syncs)."""
+
+    at: dt.datetime
+    job: str
+    outcome: str
+    detail: str = ""
+    slot: str | None = None
+
+
+@dataclass(frozen=True)
+class DaemonState:
+    """What the running (or last) daemon published about itself."""
+
+    pid: int
+    running: bool
+    config: str
+    started_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    reloaded_at: dt.datetime | None = None
+    reload_error: str | None = None
+    next: dict[str, dt.datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivered weekly digest."""
+
+    week: str
+    delivered_at: dt.datetime
+    location: str | None
+    forced: bool = False
+
+
+@dataclass(frozen=True)
+class GivebackMemory:
+    """The give-back suggestion of the newest digest (and the one before it)."""
+
+    week: str
+    person: str
+    text: str
+    prior: str
 
 
 def iso(when: dt.datetime) -> str:
@@ -414,15 +557,16 @@ class Store:
                 "finished_at = excluded.finished_at, outcome = excluded.outcome, "
                 "detail = excluded.detail", (job, slot, iso(now), iso(now), outcome, detail))
 
-    def job_runs(self, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    def job_runs(self, job: str | None = None, limit: int = 20) -> list[JobRun]:
         sql = "SELECT job, slot, started_at, finished_at, outcome, detail FROM job_runs"
         args: tuple[Any, ...] = ()
         if job:
             sql += " WHERE job = ?"
             args = (job,)
         rows = self.db.execute(sql + " ORDER BY started_at DESC LIMIT ?", args + (limit,))
-        keys = ("job", "slot", "started_at", "finished_at", "outcome", "detail")
-        return [dict(zip(keys, r)) for r in rows]
+        return [JobRun(job=j, slot=slot, started_at=parse_iso(started),
+                       finished_at=_maybe_time(finished), outcome=outcome, detail=detail)
+                for j, slot, started, finished, outcome, detail in rows]
 
     # -- weekly snapshots and small values ------------------------------------
 
@@ -436,6 +580,97 @@ class Store:
                                (limit,)).fetchall()
         return [(w, json.loads(d)) for w, d in reversed(rows)]
 
+    # -- the service's state ---------------------------------------------------
+
+    def parked(self) -> Parked | None:
+        row = self.db.execute("SELECT reason, fix, job, at FROM parked").fetchone()
+        if row is None:
+            return None
+        reason, fix, job, at = row
+        return Parked(reason=reason, fix=fix, job=job, at=_maybe_time(at))
+
+    def park(self, parked: Parked) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO parked VALUES (1,?,?,?,?)",
+                       (parked.reason, parked.fix, parked.job,
+                        iso(parked.at) if parked.at else ""))
+
+    def unpark(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM parked")
+
+    def last_run(self, what: str) -> LastRun | None:
+        row = self.db.execute("SELECT at, job, outcome, detail, slot FROM last_runs "
+                              "WHERE what = ?", (what,)).fetchone()
+        if row is None:
+            return None
+        at, job, outcome, detail, slot = row
+        return LastRun(at=parse_iso(at), job=job, outcome=outcome, detail=detail, slot=slot)
+
+    def set_last_run(self, what: str, run: LastRun) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO last_runs VALUES (?,?,?,?,?,?)",
+                       (what, iso(run.at), run.job, run.slot, run.outcome, run.detail))
+
+    def daemon_state(self) -> DaemonState | None:
+        row = self.db.execute("SELECT pid, running, config, started_at, updated_at, "
+                              "reloaded_at, reload_error FROM daemon").fetchone()
+        if row is None:
+            return None
+        pid, running, config, started, updated, reloaded, error = row
+        nexts = {job: parse_iso(at) for job, at in self.db.execute("SELECT * FROM daemon_next")}
+        return DaemonState(pid=pid, running=bool(running), config=config,
+                           started_at=_maybe_time(started), updated_at=_maybe_time(updated),
+                           reloaded_at=_maybe_time(reloaded), reload_error=error, next=nexts)
+
+    def set_daemon_state(self, state: DaemonState) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO daemon VALUES (1,?,?,?,?,?,?,?)",
+                       (state.pid, int(state.running), state.config,
+                        iso(state.started_at) if state.started_at else "",
+                        iso(state.reloaded_at) if state.reloaded_at else None,
+                        state.reload_error,
+                        iso(state.updated_at) if state.updated_at else ""))
+            db.execute("DELETE FROM daemon_next")
+            db.executemany("INSERT INTO daemon_next VALUES (?,?)",
+                           ((job, iso(at)) for job, at in state.next.items()))
+
+    def crashes(self, job: str, slot: str) -> int:
+        row = self.db.execute("SELECT count FROM job_crashes WHERE job = ? AND slot = ?",
+                              (job, slot)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_crashes(self, job: str, slot: str, count: int | None) -> None:
+        """Record how often a runner died during a job's slot (None: forget it)."""
+        with self.transaction() as db:
+            if count is None:
+                db.execute("DELETE FROM job_crashes WHERE job = ? AND slot = ?", (job, slot))
+            else:
+                db.execute("INSERT OR REPLACE INTO job_crashes VALUES (?,?,?)", (job, slot, count))
+
+    def delivery(self, week: str) -> Delivery | None:
+        row = self.db.execute("SELECT delivered_at, location, forced FROM digests WHERE week = ?",
+                              (week,)).fetchone()
+        if row is None:
+            return None
+        return Delivery(week=week, delivered_at=parse_iso(row[0]), location=row[1],
+                        forced=bool(row[2]))
+
+    def record_delivery(self, delivery: Delivery) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO digests VALUES (?,?,?,?)",
+                       (delivery.week, iso(delivery.delivered_at), delivery.location,
+                        int(delivery.forced)))
+
+    def giveback_memory(self) -> GivebackMemory | None:
+        row = self.db.execute("SELECT week, person, text, prior FROM giveback_memory").fetchone()
+        return GivebackMemory(*row) if row else None
+
+    def set_giveback_memory(self, memory: GivebackMemory) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO giveback_memory VALUES (1,?,?,?,?)",
+                       (memory.week, memory.person, memory.text, memory.prior))
+
     def get_value(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -446,6 +681,13 @@ class Store:
                 db.execute("DELETE FROM kv WHERE key = ?", (key,))
             else:
                 db.execute("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, value))
+
+
+def _maybe_time(text: str | None) -> dt.datetime | None:
+    try:
+        return parse_iso(text) if text else None
+    except ValueError:
+        return None
 
 
 def _interaction_row(i: Interaction, source: str) -> tuple[Any, ...]:
@@ -464,7 +706,8 @@ def _interaction(row: tuple[Any, ...]) -> Interaction:
 
 def _draft(row: tuple[Any, ...]) -> DraftRecord:
     key, person, kind, week, state, draft_id, subject, variant, created, updated, slot = row
-    return DraftRecord(key=key, person=person, kind=kind, week=week, state=DraftState(state),
+    return DraftRecord(key=key, person=person, kind=DraftKind(kind), week=week,
+                       state=DraftState(state),
                        created_at=parse_iso(created), draft_id=draft_id, subject=subject,
                        variant=variant, updated_at=parse_iso(updated),
                        slot=parse_iso(slot) if slot else None)

@@ -46,6 +46,19 @@ class Context:
             yield store
 
     @contextmanager
+    def reading_store(self) -> Iterator[Any]:
+        """The store opened read-only, or None before the first sync: for dry runs and
+        previews, which write nothing (not even the state directory)."""
+        from villaged.store import DB_NAME, Store
+
+        path = self.state_dir / DB_NAME
+        if not path.exists():
+            yield None
+            return
+        with Store.read_only(path) as store:
+            yield store
+
+    @contextmanager
     def writing_store(self, what: str) -> Iterator[Any]:
         """The store, with the state directory's write lock held (one writer at a time)."""
         from villaged.service import runlock

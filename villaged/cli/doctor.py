@@ -23,11 +23,11 @@ from pathlib import Path
 
 from villaged.domain.errors import Problem, VillagedError
 from villaged.domain.village import Skip, Village
+from villaged.domain.vocabulary import Guard, Outcome
 from villaged.ports.doctor import BackendCheckup, Finding, Level
 from villaged.store import DB_NAME, Store
 
 OK, PROBLEM, INFO = Level.OK, Level.PROBLEM, Level.INFO
-NOT_BLOCKING = ("roulette-limit", "warm")  # plan skips that are not a guard blocking someone
 
 
 @dataclass
@@ -134,9 +134,9 @@ def check_parked(c: Checkup) -> list[Finding]:
     why = parked(c.store)
     if not why:
         return []
-    return [Finding("jobs", PROBLEM, f"the jobs are parked since {why.get('at', '?')}: "
-                    f"{why.get('reason', '')}",
-                    (why.get("fix") or "fix the grant") + "; then `systemctl --user reload "
+    return [Finding("jobs", PROBLEM, f"the jobs are parked since {why.at.isoformat() if why.at else '?'}: "
+                    f"{why.reason}",
+                    (why.fix or "fix the grant") + "; then `systemctl --user reload "
                     "villaged` (or restart `villaged run`)")]
 
 
@@ -149,11 +149,11 @@ def check_jobs(c: Checkup) -> list[Finding]:
     tz = c.village.owner.timezone
     found = []
     if view.daemon:
-        found.append(Finding("jobs", INFO, f"the daemon is running (pid {view.daemon['pid']})"))
-        if view.daemon.get("reload_error"):
+        found.append(Finding("jobs", INFO, f"the daemon is running (pid {view.daemon.pid})"))
+        if view.daemon.reload_error:
             found.append(Finding("config", PROBLEM, "the running daemon could not reload the "
                                  f"config and still uses the previous one: "
-                                 f"{view.daemon['reload_error']}",
+                                 f"{view.daemon.reload_error}",
                                  "correct the config, then `systemctl --user reload villaged`"))
     else:
         found.append(Finding("jobs", INFO, "the daemon is not running"))
@@ -164,7 +164,7 @@ def check_jobs(c: Checkup) -> list[Finding]:
             if job.last_detail:
                 last += f" ({job.last_detail})"
         message = f"{job.label}: {last}; next {job.next_text}"
-        if job.problem and job.last_outcome != "parked":
+        if job.problem and job.last_outcome != Outcome.PARKED:
             found.append(Finding("jobs", PROBLEM, message,
                                  "see the log (`journalctl --user -u villaged`); the job is "
                                  "retried automatically with backoff"))
@@ -186,7 +186,7 @@ def check_blocked(c: Checkup) -> list[Finding]:
         return [Finding("plan", PROBLEM, f"cannot plan: {exc.message}", exc.fix or "")]
     names = {p.key: p.name for p in c.village.people}
     skips = [i for i in result.plan if isinstance(i, Skip)]
-    blocked = [s for s in skips if s.guard not in NOT_BLOCKING]
+    blocked = [s for s in skips if s.guard not in (Guard.WARM, Guard.ROULETTE_LIMIT)]
     found = [Finding("blocked", INFO, f"{names.get(s.person, s.person)}: {s.guard}: {s.reason}")
              for s in blocked]
     rest = len(skips) - len(blocked)

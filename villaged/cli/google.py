@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from villaged.backends.google.settings import GoogleBackend
 from villaged.cli.context import Context, friendly, pass_context
 from villaged.domain.errors import VillagedError
 from villaged.service import paths
+
+if TYPE_CHECKING:
+    from villaged.backends.google.settings import GoogleBackend
 
 
 def _can_open_browser() -> bool:
@@ -40,6 +43,7 @@ def _can_open_browser() -> bool:
 def auth(c: Context, client_secrets: Path | None, no_browser: bool) -> None:
     """Sign in to Google or Microsoft 365: read mail and calendar, write drafts (never send them)."""
     from villaged.backends.google import auth as google_auth
+    from villaged.backends.google.settings import GoogleBackend
     from villaged.backends.google.token_store import CREDENTIAL_NAME, write_private
 
     village = c.village()

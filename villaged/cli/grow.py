@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from villaged.cli.context import Context, friendly, pass_context, progress_bar
 from villaged.cli.render import table
-from villaged.config.edit import NewPerson, add_people
-from villaged.core.correspondents import Correspondent, guess_name, worth_suggesting
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Role
+
+if TYPE_CHECKING:
+    from villaged.core.correspondents import Correspondent
 
 
 def parse_role(text: str) -> Role:
@@ -34,6 +35,7 @@ def parse_role(text: str) -> Role:
 @friendly
 def suggest(c: Context, show_all: bool, limit: int, as_json: bool) -> None:
     """People you often write with who are not in the village yet (reads, writes nothing)."""
+    from villaged.core.correspondents import worth_suggesting
     from villaged.service.suggest import suggestions
 
     village = c.village()
@@ -74,6 +76,8 @@ def add(c: Context, emails: tuple[str, ...], role: str, name: str | None,
         interests: tuple[str, ...]) -> None:
     """Add a person (one or more addresses) to the village config, keeping its comments."""
     from villaged.config import default_config_path
+    from villaged.config.edit import NewPerson, add_people
+    from villaged.core.correspondents import guess_name
 
     path = c.config or default_config_path()
     for email in emails:
@@ -98,6 +102,7 @@ def import_contacts(c: Context, file: Path, role: str, take_all: bool, matching:
                     yes: bool) -> None:
     """Propose [[person]] blocks from a .vcf (vCard 3/4) or .csv export, and add the chosen."""
     from villaged.config import default_config_path
+    from villaged.config.edit import NewPerson, add_people
     from villaged.core.contacts import read_contacts
     from villaged.domain.addresses import normalize
     from villaged.domain.lookup import fold
@@ -178,6 +183,7 @@ def prospect_add(c: Context, name: str, email: str, role: str, why: str,
                  interests: tuple[str, ...]) -> None:
     """Record someone to approach; `villaged draft --intro NAME` drafts an introduction."""
     from villaged.config import default_config_path
+    from villaged.config.edit import NewPerson, add_people
 
     path = c.config or default_config_path()
     if "@" not in email:

@@ -9,7 +9,7 @@ from villaged.cli.render import table
 from villaged.domain.village import Village
 from villaged.service.jobs import LABELS, SYNC
 from villaged.service.status import service_view, when_text
-from villaged.store import Store, parse_iso
+from villaged.store import Store
 
 
 def service_text(village: Village, store: Store, now: dt.datetime, state_dir: Path) -> str:
@@ -17,13 +17,13 @@ def service_text(village: Village, store: Store, now: dt.datetime, state_dir: Pa
     tz = village.owner.timezone
     lines = []
     if view.daemon:
-        lines.append(f"service:    running (pid {view.daemon['pid']}) since "
-                     f"{when_text(parse_iso(view.daemon['started_at']), tz)}")
-        if view.daemon.get("reload_error"):
+        since = when_text(view.daemon.started_at, tz) if view.daemon.started_at else "?"
+        lines.append(f"service:    running (pid {view.daemon.pid}) since {since}")
+        if view.daemon.reload_error:
             lines.append(f"            last config reload failed, previous config in use: "
-                         f"{view.daemon['reload_error']}")
-        elif view.daemon.get("reloaded_at"):
-            when = when_text(parse_iso(view.daemon["reloaded_at"]), tz)
+                         f"{view.daemon.reload_error}")
+        elif view.daemon.reloaded_at:
+            when = when_text(view.daemon.reloaded_at, tz)
             lines.append(f"            config reloaded {when}")
     elif view.runner_pid is not None:
         pid = f"pid {view.runner_pid}" if view.runner_pid > 0 else "pid unknown"
@@ -32,17 +32,17 @@ def service_text(village: Village, store: Store, now: dt.datetime, state_dir: Pa
         lines.append("service:    not running (start it with `villaged run` or "
                      "`systemctl --user enable --now villaged`)")
     if view.parked:
-        lines.append(f"PARKED:     {view.parked.get('reason', '')} (since "
-                     f"{when_text(parse_iso(view.parked['at']), tz)}); the jobs wait")
-        if view.parked.get("fix"):
-            lines.append(f"  fix:      {view.parked['fix']}")
+        since = when_text(view.parked.at, tz) if view.parked.at else "?"
+        lines.append(f"PARKED:     {view.parked.reason} (since {since}); the jobs wait")
+        if view.parked.fix:
+            lines.append(f"  fix:      {view.parked.fix}")
     if view.last_round:
         r = view.last_round
-        what = LABELS.get(r.get("job", ""), r.get("job", "?"))
-        if r.get("slot"):
-            what += f" ({r['slot']})"
-        lines.append(f"last round: {what} {when_text(parse_iso(r['at']), tz)}: {r.get('outcome')}"
-                     + (f" ({r['detail']})" if r.get("detail") else ""))
+        what = LABELS.get(r.job, r.job or "?")
+        if r.slot:
+            what += f" ({r.slot})"
+        lines.append(f"last round: {what} {when_text(r.at, tz)}: {r.outcome}"
+                     + (f" ({r.detail})" if r.detail else ""))
     else:
         lines.append("last round: none yet")
     rows = []

@@ -82,9 +82,9 @@ def status(c: Context, as_json: bool) -> None:
     """Where each relationship stands."""
     from villaged.cli.service_text import service_text
     from villaged.core.assess import assess
+    from villaged.core.attention import answered_intro
     from villaged.core.contact import seen_only_as
     from villaged.core.pauses import with_snoozes
-    from villaged.service.intro import answered_intro
 
     village = c.village()
     with c.store() as store:
@@ -121,14 +121,10 @@ def _preview(c: Context) -> Any:
     """The dry run: plan from what is stored, through a read-only store (or none yet)."""
     from villaged.backends.registry import open_backend
     from villaged.service.round import preview
-    from villaged.store import DB_NAME, Store
 
     village = c.village()
-    path = c.state_dir / DB_NAME
     io = open_backend(village, c.state_dir)
-    if not path.exists():
-        return village, preview(village, None, io, c.now)
-    with Store.read_only(path) as store:
+    with c.reading_store() as store:
         return village, preview(village, store, io, c.now)
 
 

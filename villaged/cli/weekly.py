@@ -1,6 +1,6 @@
 """`villaged digest` and `villaged gives`: the weekly summary and the reciprocity ledger.
 
-Registered on the main group by the import at the bottom of cli.py.
+Registered on the main group in cli/main.py.
 """
 
 from __future__ import annotations
@@ -22,30 +22,38 @@ from villaged.cli.context import Context, friendly, pass_context, progress_bar
               help="Print the text part (a preview: delivers nothing without --deliver).")
 @click.option("--deliver/--no-deliver", default=None,
               help="Deliver the digest (the default, except with --html or --stdout).")
-@click.option("--sync/--no-sync", default=True, show_default=True,
-              help="Read new mail and calendar events first.")
+@click.option("--sync/--no-sync", default=None,
+              help="Read new mail and calendar events first (the default when delivering; "
+                   "a preview shows what the last sync stored and writes nothing).")
 @pass_context
 @friendly
 def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool,
-           deliver: bool | None, sync: bool) -> None:
+           deliver: bool | None, sync: bool | None) -> None:
     """Build the weekly digest and deliver it to you (once a week unless --force).
 
-    With --stdout or --html it is only a preview: nothing is delivered and the
-    week's digest is not used up, unless --deliver is given too.
+    With --stdout or --html it is only a preview, unless --deliver is given too:
+    built from what the last sync stored, it delivers nothing, writes nothing
+    and does not use up the week's digest.
     """
     from villaged.backends.registry import open_backend
-    from villaged.service.digest import run_digest
+    from villaged.service.digest import preview_digest, run_digest
 
     if deliver is None:
         deliver = html_file is None and not to_stdout
+    if sync is None:
+        sync = deliver
     village = c.village()
-    with c.writing_store("digest") as store:
-        io = open_backend(village, c.state_dir)
-        if sync:
-            from villaged.service.round import sync_sources
+    if deliver or sync:
+        with c.writing_store("digest") as store:
+            io = open_backend(village, c.state_dir)
+            if sync:
+                from villaged.service.round import sync_sources
 
-            sync_sources(village, store, io, c.now, progress_bar("scanning"))
-        result = run_digest(village, store, io, c.now, force=force, deliver=deliver)
+                sync_sources(village, store, io, c.now, progress_bar("scanning"))
+            result = run_digest(village, store, io, c.now, force=force, deliver=deliver)
+    else:
+        with c.reading_store() as reading:
+            result = preview_digest(village, reading, open_backend(village, c.state_dir), c.now)
     if html_file is not None:
         html_file.write_text(result.html, encoding="utf-8")
     if to_stdout:

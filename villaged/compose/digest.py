@@ -58,6 +58,7 @@ from villaged.domain.village import (
     Temperature,
     Village,
 )
+from villaged.domain.vocabulary import DraftKind
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
 HTML_TEMPLATE = "digest/digest.html.j2"
@@ -93,7 +94,8 @@ COLOURS = {
     Temperature.LAPSED: "#c62828",   # 5.62:1
     Temperature.UNKNOWN: "#616161",  # 6.19:1
 }
-DRAFT_KINDS = {"checkin": "check-in", "invite": "invitation", "reply": "reply"}
+DRAFT_KINDS = {DraftKind.CHECKIN: "check-in", DraftKind.INVITE: "invitation",
+               DraftKind.REPLY: "reply", DraftKind.INTRO: "introduction"}
 
 
 @dataclass(frozen=True)
@@ -395,13 +397,13 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
     meeting = rhythm = ""
     notice_text, short = "", False
     slot = record.slot
-    if record.kind == "invite" and slot is not None:
+    if record.kind == DraftKind.INVITE and slot is not None:
         start = slot.astimezone(tz)
         rhythm = person.agreement.rhythm if person is not None and person.agreement else ""
         meeting = f"{_weekday(start.date())}, {start:%H:%M}"
         notice_text, short = notice(start.date(), today)
     reply_to = ""
-    if owed is not None and record.kind in ("checkin", "reply"):
+    if owed is not None and record.kind in (DraftKind.CHECKIN, DraftKind.REPLY):
         at = owed.message.at.astimezone(tz).date()
         reply_to = f"{_short_day(at, today)} ({_ago(owed.days(now))})"
     return DraftItem(
@@ -409,7 +411,7 @@ def _draft_item(record: DraftRecord, person: Person | None, name: str, owed: Rep
         written=_weekday(record.created_at.astimezone(tz).date()), waiting=record.week != week,
         homework=_homework(interests),
         note=person.notes if person is not None else "",
-        logged="", needs_words=record.kind == "reply",
+        logged="", needs_words=record.kind == DraftKind.REPLY,
         reply_to=reply_to, meeting=meeting, rhythm=rhythm, notice=notice_text,
         short_notice=short,
     )

@@ -19,9 +19,11 @@ from villaged.domain.village import (
     DraftState,
     Interaction,
     Kind,
+    Person,
     Standing,
     Temperature,
 )
+from villaged.domain.vocabulary import DraftKind
 
 URGENCY = {Temperature.LAPSED: 0, Temperature.COLD: 1, Temperature.COOLING: 2,
            Temperature.UNKNOWN: 3, Temperature.WARM: 4}
@@ -53,7 +55,7 @@ def waiting_on_them(standings: Iterable[Standing], ledger: Sequence[DraftRecord]
         if not n:
             continue
         newest = max((r.created_at for r in mine
-                      if r.kind == "checkin" and r.state is DraftState.SENT), default=None)
+                      if r.kind == DraftKind.CHECKIN and r.state is DraftState.SENT), default=None)
         result.append(Waiting(s.person.key, n, newest, n >= rest_after))
     return result
 
@@ -87,6 +89,15 @@ def open_drafts(ledger: Iterable[DraftRecord]) -> list[DraftRecord]:
 
 def stale_invitation(record: DraftRecord, week: str, now: dt.datetime) -> bool:
     """An invitation draft from an earlier week, or whose first date has passed."""
-    if record.kind != "invite" or record.state not in OPEN_DRAFT_STATES:
+    if record.kind != DraftKind.INVITE or record.state not in OPEN_DRAFT_STATES:
         return False
     return record.week != week or (record.slot is not None and record.slot <= now)
+
+
+def answered_intro(person: Person, ledger: list[DraftRecord],
+                   interactions: list[Interaction]) -> bool:
+    """A prospect who wrote back after an introduction was drafted to them."""
+    intros = [r.created_at for r in ledger if r.person == person.key and r.kind == DraftKind.INTRO]
+    return bool(intros) and any(
+        i.person == person.key and i.kind is Kind.EMAIL_IN and i.direct and i.at > min(intros)
+        for i in interactions)

@@ -6,7 +6,7 @@ recurring series with them in the calendar, the plan proposes an invitation
 (a draft email carrying an iCalendar REQUEST; see compose/invite.py), at the
 first free slot in the owner's preferred hours over the next two weeks.
 
-Guards, each a Skip with a reason (``guard`` in INVITE_GUARDS):
+Guards, each a Skip with a reason (``guard`` in villaged.domain.vocabulary.INVITE_GUARDS):
 
 * an invitation draft for them still awaits review, or one was already
   drafted this week;
@@ -63,6 +63,7 @@ from villaged.domain.village import (
     Village,
     WorkingHours,
 )
+from villaged.domain.vocabulary import DraftKind, Guard
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -74,14 +75,8 @@ DECLINED_LIMIT = 2  # this many of them declined or cancelled: the series is fai
 FAILED_STATUSES = frozenset({"declined", "cancelled"})
 PINNING_PARTS = ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")
 
-SERIES_DECLINED = "series-declined"
-CALENDAR_UNREADABLE = "invite-calendar-unreadable"
-INVITE_GUARDS = frozenset({
-    "invite-pending", "invite-drafted-this-week", "invite-replanned-this-week",
-    "invite-cooldown", "invite-sent",
-    SERIES_DECLINED, "series-exists", "invite-meeting-scheduled", "invite-no-slot",
-    CALENDAR_UNREADABLE,
-})
+SERIES_DECLINED = Guard.SERIES_DECLINED
+CALENDAR_UNREADABLE = Guard.INVITE_CALENDAR_UNREADABLE
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -314,10 +309,10 @@ def invitation_for(
     def day(when: dt.datetime) -> str:
         return when.astimezone(tz).date().isoformat()
 
-    def skip(reason: str, guard: str) -> Skip:
+    def skip(reason: str, guard: Guard) -> Skip:
         return Skip(person.key, "skip", f"no invitation: {reason}", guard)
 
-    mine = sorted((r for r in ledger if r.person == person.key and r.kind == "invite"),
+    mine = sorted((r for r in ledger if r.person == person.key and r.kind == DraftKind.INVITE),
                   key=lambda r: r.created_at)
     open_rows = [r for r in mine if r.state in OPEN_DRAFT_STATES]
     replaces: DraftRecord | None = None
@@ -325,16 +320,16 @@ def invitation_for(
         row = open_rows[-1]
         if row.slot is None or row.slot.astimezone(tz).date() >= earliest_day(village, now):
             return skip(f"your invitation draft of {day(row.created_at)} still awaits "
-                        "your review", "invite-pending")
+                        "your review", Guard.INVITE_PENDING)
         # stale: its first meeting is now too close (or past) to be sent as it is
         if row.week == week or any(r.week == week for r in mine):
             return skip(f"your invitation draft of {day(row.created_at)} proposes "
                         f"{day(row.slot)}, under {village.invite_min_notice_days} working "
                         "days away; villaged re-plans an invitation at most once a week",
-                        "invite-replanned-this-week")
+                        Guard.INVITE_REPLANNED_THIS_WEEK)
         replaces = row
     elif any(r.key == invite_key(person.key, week) for r in mine):
-        return skip("already drafted one this week", "invite-drafted-this-week")
+        return skip("already drafted one this week", Guard.INVITE_DRAFTED_THIS_WEEK)
 
     lookback = dt.timedelta(days=2 * agreement.interval_days + 7)
     for series in reversed(series_with(person.key, interactions)):
@@ -349,7 +344,7 @@ def invitation_for(
         upcoming = series.upcoming(now)
         if upcoming:
             return skip(f"the recurring meeting \"{series.summary}\" is already in your calendar "
-                        f"(next on {day(upcoming[0].at)})", "series-exists")
+                        f"(next on {day(upcoming[0].at)})", Guard.SERIES_EXISTS)
 
     horizon = now + dt.timedelta(days=agreement.interval_days)
     scheduled = [i for i in interactions if i.person == person.key and i.kind is Kind.MEETING
@@ -357,7 +352,7 @@ def invitation_for(
     if scheduled:
         first = min(scheduled, key=lambda i: i.at)
         return skip(f"a meeting is already scheduled on {day(first.at)}, within the rhythm "
-                    f"({agreement.rhythm})", "invite-meeting-scheduled")
+                    f"({agreement.rhythm})", Guard.INVITE_MEETING_SCHEDULED)
 
     cooldown = dt.timedelta(weeks=village.invite_cooldown_weeks)
     for row in reversed(mine if replaces is None else []):
@@ -365,12 +360,12 @@ def invitation_for(
         if row.state is DraftState.DISCARDED and now - when < cooldown:
             return skip(f"you discarded the invitation drafted {day(row.created_at)}; villaged "
                         f"waits {village.invite_cooldown_weeks} weeks before proposing another "
-                        f"(until {day(when + cooldown)})", "invite-cooldown")
+                        f"(until {day(when + cooldown)})", Guard.INVITE_COOLDOWN)
         if row.state is DraftState.SENT and now - when < cooldown:
             return skip(f"you sent an invitation around {day(when)} and no series is in your "
                         "calendar yet (import the invite.ics into your calendar once they "
                         f"accept); villaged asks again after {day(when + cooldown)}",
-                        "invite-sent")
+                        Guard.INVITE_SENT)
 
     if busy_problem is not None:
         return skip(f"villaged cannot tell when you are free: {busy_problem}; the invitation "
@@ -378,7 +373,7 @@ def invitation_for(
     slot = first_slot(village, agreement, busy, now)
     if slot is None:
         return skip(f"no free {agreement.duration_minutes}-minute slot within your preferred "
-                    f"hours in the next {window_days(agreement)} days", "invite-no-slot")
+                    f"hours in the next {window_days(agreement)} days", Guard.INVITE_NO_SLOT)
     local = slot.astimezone(tz)
     if replaces is not None:
         assert replaces.slot is not None
@@ -392,7 +387,7 @@ def invitation_for(
                   f"{local:%a %Y-%m-%d %H:%M %Z} (at least {village.invite_min_notice_days} "
                   f"working days away), {agreement.rhythm}")
     return Action(
-        person=person.key, action="invite", key=invite_key(person.key, week), week=week,
+        person=person.key, action=DraftKind.INVITE, key=invite_key(person.key, week), week=week,
         reason=reason, variant=len(mine), slot=slot,
         replaces=replaces.key if replaces is not None else None,
     )

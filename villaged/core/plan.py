@@ -13,7 +13,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 
-from villaged.core.invitations import SERIES_DECLINED, Interval, plan_invitations
+from villaged.core.invitations import Interval, plan_invitations
 from villaged.core.replies import ReplyOwed, fresh_enough, one_way, reply_owed
 from villaged.domain.village import (
     OPEN_DRAFT_STATES,
@@ -27,6 +27,7 @@ from villaged.domain.village import (
     Temperature,
     Village,
 )
+from villaged.domain.vocabulary import DraftKind, Guard
 
 ROULETTE_TIERS = {Temperature.COLD: 0, Temperature.COOLING: 0, Temperature.LAPSED: 1}
 
@@ -68,7 +69,7 @@ def plan(
     """
     invites = plan_invitations(village, interactions, ledger, busy, now, week, busy_problem)
     claimed = {i.person for i in invites
-               if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == SERIES_DECLINED)}
+               if isinstance(i, Action) or (isinstance(i, Skip) and i.guard == Guard.SERIES_DECLINED)}
     checkins = plan_checkins(village, [s for s in standings if s.person.key not in claimed],
                              ledger, now, week)
     order = {p.key: n for n, p in enumerate(village.people)}
@@ -109,7 +110,8 @@ def plan_checkins(
     # round: drafts already written this week (a rerun after a crash, a second
     # `villaged draft`) use it up. Replies owed come first, the most recent message first.
     size = village.roulette.size
-    budget = size - sum(1 for r in ledger if r.kind in ("checkin", "reply") and r.week == week)
+    budget = size - sum(1 for r in ledger
+                        if r.kind in (DraftKind.CHECKIN, DraftKind.REPLY) and r.week == week)
     replies.sort(key=lambda a: a.about.at if a.about else now, reverse=True)
     for n, reply in enumerate(replies):
         if n < budget:
@@ -117,7 +119,7 @@ def plan_checkins(
         else:
             items.append(Skip(reply.person, "skip", reply.reason.split(", never answered")[0]
                               + f": queued, villaged drafts {size} a week and more recent "
-                              "replies come first", "reply-queued"))
+                              "replies come first", Guard.REPLY_QUEUED))
     picked = roulette(candidates, budget - len(replies), week)
     for standing in candidates:
         key = standing.person.key
@@ -130,14 +132,14 @@ def plan_checkins(
                 reason += (f"; a fresh subject: the last thread (\"{thread.subject}\") is "
                            f"{(now - thread.at).days} days old, over the {limit}-day limit")
             items.append(Action(
-                person=key, action="checkin", key=checkin_key(key, week), week=week,
+                person=key, action=DraftKind.CHECKIN, key=checkin_key(key, week), week=week,
                 reason=reason,
-                variant=sum(1 for r in ledger if r.person == key and r.kind == "checkin"),
+                variant=sum(1 for r in ledger if r.person == key and r.kind == DraftKind.CHECKIN),
                 reply_to=thread if fresh else None,
             ))
         else:
             items.append(Skip(key, "skip", f"{standing.temperature.value}, but not picked this "
-                              f"week: the roulette drafts {size} a week", "roulette-limit"))
+                              f"week: the roulette drafts {size} a week", Guard.ROULETTE_LIMIT))
     order = {s.person.key: n for n, s in enumerate(standings)}
     return sorted(items, key=lambda i: (isinstance(i, Skip), order[i.person]))
 
@@ -150,22 +152,23 @@ def hold(
     today = now.astimezone(village.owner.timezone).date()
     mine = [r for r in ledger if r.person == person.key]
 
-    def skip(reason: str, guard: str) -> Skip:
+    def skip(reason: str, guard: Guard) -> Skip:
         return Skip(person.key, "skip", reason, guard)
 
     if person.prospect:
         return skip("a prospect: villaged never writes to someone you have not approached "
-                    "(`villaged draft --intro` drafts an introduction when you ask)", "prospect")
+                    "(`villaged draft --intro` drafts an introduction when you ask)", Guard.PROSPECT)
     if person.do_not_draft:
-        return skip("do_not_draft is set for them in the config", "do-not-draft")
+        return skip("do_not_draft is set for them in the config", Guard.DO_NOT_DRAFT)
     if person.paused_until and person.paused_until >= today:
-        return skip(f"paused until {person.paused_until.isoformat()}", "paused")
+        return skip(f"paused until {person.paused_until.isoformat()}", Guard.PAUSED)
     open_drafts = [r for r in mine if r.state in OPEN_DRAFT_STATES]
     if open_drafts:
         return skip(f"a villaged draft for them is still awaiting your review (written "
-                    f"{_day(open_drafts[-1].created_at, village)})", "pending-draft")
+                    f"{_day(open_drafts[-1].created_at, village)})", Guard.PENDING_DRAFT)
     if any(r.key == checkin_key(person.key, week) for r in mine):
-        return skip("already drafted a check-in for them this week", "drafted-this-week")
+        return skip("already drafted a check-in for them this week",
+                    Guard.DRAFTED_THIS_WEEK)
     return None
 
 
@@ -183,22 +186,22 @@ def reply_item(
         return Skip(person.key, "skip", f"{said} is still unanswered, and you discarded the "
                     f"acknowledgement villaged drafted on {_day(row.created_at, village)}; "
                     "villaged leaves them alone (no check-in either) until new contact "
-                    "happens", "reply-discarded")
+                    "happens", Guard.REPLY_DISCARDED)
     if row is not None:
         return Skip(person.key, "skip", f"{said}: the acknowledgement drafted on "
-                    f"{_day(row.created_at, village)} was {row.state.value}", "reply-drafted")
+                    f"{_day(row.created_at, village)} was {row.state.value}", Guard.REPLY_DRAFTED)
     age = owed.days(now)
     if age < village.thresholds.min_gap_days:
         return Skip(person.key, "skip", f"{said}, {age} days old: villaged drafts an "
                     f"acknowledgement only once it is {village.thresholds.min_gap_days} days "
-                    "old", "reply-owed-recent")
+                    "old", Guard.REPLY_OWED_RECENT)
     limit = village.thresholds.thread_age_days
     fresh = fresh_enough(message, now, limit)
     where = ("in their thread" if fresh and message.message_id else
              f"as a fresh message naming it (the thread is {age} days old, over the "
              f"{limit}-day limit)" if not fresh else "as a fresh message naming it")
     return Action(
-        person=person.key, action="reply", key=key, week=week,
+        person=person.key, action=DraftKind.REPLY, key=key, week=week,
         reason=(f"{said}, {age} days ago, never answered: a short acknowledgement {where}, "
                 "not a check-in"),
         reply_to=message if fresh and message.message_id else None, about=message,
@@ -212,7 +215,7 @@ def ick_guard(
     person = s.person
     mine = [r for r in ledger if r.person == person.key]
 
-    def skip(reason: str, guard: str) -> Skip:
+    def skip(reason: str, guard: Guard) -> Skip:
         return Skip(person.key, "skip", reason, guard)
 
     held = hold(village, s, ledger, now, week)
@@ -223,26 +226,26 @@ def ick_guard(
         return skip(f"one-way: they have never written back (your last message: "
                     f"{_day(s.last_outbound.at, village)}); villaged leaves it to you "
                     "(`villaged log` a contact, or set draft_one_way = true for them)",
-                    "one-way")
+                    Guard.ONE_WAY)
     unanswered = unanswered_checkins(s, mine)
     if unanswered >= village.thresholds.unanswered_checkins:
-        return skip(f"let it rest: your last {unanswered} check-ins went unanswered", "let-it-rest")
+        return skip(f"let it rest: your last {unanswered} check-ins went unanswered", Guard.LET_IT_REST)
     if s.next_meeting and s.next_meeting.at <= now + dt.timedelta(days=s.cadence_days):
         return skip(f"a meeting is already scheduled on {_day(s.next_meeting.at, village)}",
-                    "meeting-scheduled")
+                    Guard.MEETING_SCHEDULED)
     if s.days_since_contact is not None and s.days_since_contact < village.thresholds.min_gap_days:
         return skip(f"in contact {s.days_since_contact} days ago (minimum gap "
-                    f"{village.thresholds.min_gap_days} days)", "min-gap")
+                    f"{village.thresholds.min_gap_days} days)", Guard.MIN_GAP)
     if _awaiting_reply(s, now, village.thresholds.double_text_days):
         assert s.last_outbound is not None
         return skip(f"your message of {_day(s.last_outbound.at, village)} is still unanswered; "
-                    "don't double-text", "double-text")
+                    "don't double-text", Guard.DOUBLE_TEXT)
     if s.temperature is Temperature.WARM:
         return skip(f"warm: last contact {s.days_since_contact} days ago, next due "
-                    f"{s.due.isoformat() if s.due else '?'}", "warm")
+                    f"{s.due.isoformat() if s.due else '?'}", Guard.WARM)
     if s.temperature is Temperature.UNKNOWN:
         return skip("no contact on record: villaged won't cold-message someone it has never "
-                    "seen you talk to (log one with `villaged log`)", "unknown")
+                    "seen you talk to (log one with `villaged log`)", Guard.UNKNOWN)
     return None
 
 
@@ -251,7 +254,7 @@ def unanswered_checkins(s: Standing, ledger: Sequence[DraftRecord]) -> int:
     replies = [i.at for i in (s.last_inbound, s.last_meeting) if i is not None]
     newest_reply = max(replies) if replies else None
     count = 0
-    for record in sorted((r for r in ledger if r.kind == "checkin" and r.state is DraftState.SENT),
+    for record in sorted((r for r in ledger if r.kind == DraftKind.CHECKIN and r.state is DraftState.SENT),
                          key=lambda r: r.created_at, reverse=True):
         if newest_reply is not None and newest_reply > record.created_at:
             break

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from villaged.domain.names import PersonName, Register, parse_name
 from villaged.domain.setting import setting
+from villaged.domain.vocabulary import DraftKind, Guard
 
 KEY_HEADER = "X-Villaged-Key"
 """The header that marks a message as villaged's, carrying its natural key."""
@@ -428,7 +429,7 @@ class DraftRecord:
 
     key: str  # natural key, e.g. "checkin:ada-lovelace:2026-W48"
     person: str
-    kind: str  # checkin | invite
+    kind: DraftKind
     week: str
     state: DraftState
     created_at: dt.datetime
@@ -451,7 +452,7 @@ class Action:
     """Something the plan wants done, and why."""
 
     person: str
-    action: str  # checkin | reply | invite
+    action: DraftKind
     reason: str
     key: str
     week: str
@@ -467,9 +468,9 @@ class Skip:
     """Someone the plan leaves alone, and why."""
 
     person: str
-    action: str  # skip
+    action: str  # "skip"
     reason: str
-    guard: str  # machine-readable guard name
+    guard: Guard
 
 
 PlanItem = Action | Skip

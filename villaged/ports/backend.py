@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from villaged.domain.errors import VillagedError
 from villaged.ports.outbox import Outbox
 from villaged.ports.source import Source
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 Interval = tuple[dt.datetime, dt.datetime]
 

@@ -51,10 +51,10 @@ import schedule
 
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import Village
+from villaged.domain.vocabulary import Outcome
 from villaged.service import redact, runlock
 from villaged.service.clock import Clock
 from villaged.service.jobs import (
-    DAEMON_KEY,
     LABELS,
     SYNC,
     JobReport,
@@ -62,11 +62,10 @@ from villaged.service.jobs import (
     next_slot,
     parked,
     pending_slot,
-    write_json,
 )
 from villaged.service.paths import ensure_private_dir
 from villaged.service.sdnotify import Heartbeat, Notifier, Watchdog, watchdog_interval
-from villaged.store import Store, iso
+from villaged.store import DaemonState, Store
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +268,9 @@ class Daemon:
             parts.append("last config reload failed, previous config in use")
         why = parked(self.store)
         if why:
-            parts.append(f"PARKED: {why.get('reason', '')}")
+            parts.append(f"PARKED: {why.reason}")
         for report in reports or []:
-            if report.outcome != "ok":
+            if report.outcome is not Outcome.OK:
                 parts.append(report.line())
         nexts = ", ".join(f"{LABELS[name]} {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z}"
                           for name, when in self._next_runs().items())
@@ -280,14 +279,10 @@ class Daemon:
     def _publish(self, running: bool = True) -> None:
         """What `villaged status` and `doctor` show about the daemon."""
         nexts = self._next_runs()
-        write_json(self.store, DAEMON_KEY, {
-            "pid": os.getpid(), "running": running, "config": str(self.config_path),
-            "started_at": iso(self.started_at),
-            "reloaded_at": iso(self.reloaded_at) if self.reloaded_at else None,
-            "reload_error": self.reload_error,
-            "next": {name: iso(when) for name, when in nexts.items()},
-            "updated_at": iso(self.clock.now()),
-        })
+        self.store.set_daemon_state(DaemonState(
+            pid=os.getpid(), running=running, config=str(self.config_path),
+            started_at=self.started_at, reloaded_at=self.reloaded_at,
+            reload_error=self.reload_error, next=dict(nexts), updated_at=self.clock.now()))
 
 
 def run_daemon(config_path: Path, state_dir: Path, given_now: dt.datetime | None) -> int:
@@ -320,8 +315,8 @@ def run_once(config_path: Path, state_dir: Path, given_now: dt.datetime | None
     with runlock.hold(state_dir), Store.in_dir(state_dir) as store:
         service = Service(village, store, state_dir, clock.now, relay.stop)
         reports = service.step(sync=True)
-    if any(r.outcome == "parked" for r in reports):
+    if any(r.outcome is Outcome.PARKED for r in reports):
         return 2, reports
-    if any(r.outcome in ("retry", "error", "failed") for r in reports):
+    if any(r.outcome in (Outcome.RETRY, Outcome.ERROR, Outcome.FAILED) for r in reports):
         return 1, reports
     return 0, reports

@@ -8,7 +8,8 @@ week, delivers it to the owner through the backend.
 
 The week's snapshot (temperature counts, the trend's point for the week)
 is written on delivery, so the trend later shows what the owner read.
-Previews (``deliver=False``) write neither.
+Previews (``preview_digest``) write nothing at all: no sync, no ledger
+reconciling, no snapshot, and the week's digest is not used up.
 
 Once per week: the natural key ``digest:<week>`` is written to the store's
 kv table after delivery. A rerun in the same week renders but does not
@@ -20,21 +21,21 @@ X-Villaged-Key and keeps the one copy.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from villaged.compose.digest import DigestInput, compose_view, digest_parts, digest_view
 from villaged.compose.templating import environment
-from villaged.core.giveback import MEMORY_KEY, GiveBack, Memory, choose_giveback
+from villaged.core.giveback import GiveBack, Memory, choose_giveback
 from villaged.core.pauses import with_snoozes
 from villaged.core.plan import iso_week
-from villaged.domain.village import Village
+from villaged.domain.village import DraftRecord, Give, Interaction, Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.digest import owner_only
-from villaged.service.round import run_round
-from villaged.store import Store, iso
+from villaged.service.round import RoundResult, preview, run_round
+from villaged.store import Delivery, GivebackMemory, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,27 @@ class DigestResult:
     note: str = ""  # why it was not delivered, if it was not
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What the digest reads from the store (nothing yet before the first sync)."""
+
+    gives: list[Give]
+    ledger: list[DraftRecord]
+    interactions: list[Interaction]
+    snapshots: list[tuple[str, dict[str, Any]]]
+    memory: Memory
+    delivered: Delivery | None
+
+    @classmethod
+    def read(cls, store: Store | None, week: str) -> _Stored:
+        if store is None:
+            return cls([], [], [], [], Memory(), None)
+        kept = store.giveback_memory()
+        memory = Memory(kept.week, kept.person, kept.text, kept.prior) if kept else Memory()
+        return cls(store.gives(), store.ledger(), store.interactions(), store.snapshots(),
+                   memory, store.delivery(week))
+
+
 def run_digest(
     village: Village,
     store: Store,
@@ -66,55 +88,68 @@ def run_digest(
     deliver: bool = True,
     sync: bool = False,
 ) -> DigestResult:
-    """Build this week's digest and deliver it to the owner once per ISO week."""
-    village = with_snoozes(village, store.snoozes())
-    week = iso_week(now, village)
-    key = digest_key(week)
-    already = _delivered(store.get_value(key))
+    """Build this week's digest and deliver it to the owner once per ISO week.
 
-    result = run_round(village, store, io, now, sync=sync, draft=False)
-    memory = Memory.load(store.get_value(MEMORY_KEY))
-    gives = store.gives()
-    give = choose_giveback(village, result.standings, gives, memory.avoid(week))
-    data = DigestInput(
-        week=week, standings=result.standings, plan=result.plan, ledger=store.ledger(),
-        interactions=store.interactions(), snapshots=store.snapshots(),
-        giveback=give, drafts_link=result.drafts_link,
-    )
-    # a forced resend is a new message (its own key), not a duplicate to be skipped
-    message_key = f"{key}:forced:{iso(now)}" if force and already else key
-    view = digest_view(village, data, now)
-    message = compose_view(village, view, environment(village.config_dir), now, message_key)
-    text, html = digest_parts(message)
-    digest = DigestResult(week=week, subject=str(message["Subject"]), text=text, html=html,
-                          message=message, giveback=give)
+    ``deliver=False`` is a preview (``preview_digest``): it writes nothing."""
     if not deliver:
-        digest.note = "not delivered (render only)"
-        return digest
+        return preview_digest(village, store, io, now)
+    village = with_snoozes(village, store.snoozes())
+    result = run_round(village, store, io, now, sync=sync, draft=False)
+    week = iso_week(now, village)
+    stored = _Stored.read(store, week)
+    already = iso(stored.delivered.delivered_at) if stored.delivered else None
+    # a forced resend is a new message (its own key), not a duplicate to be skipped
+    key = digest_key(week)
+    message_key = f"{key}:forced:{iso(now)}" if force and already else key
+    digest, snapshot = _build(village, result, stored, now, message_key)
     if already and not force:
         digest.note = (f"already delivered for {week} on {already}; "
                        "not delivering it again (use --force)")
         log.info("digest for %s already delivered", week)
         return digest
-    owner_only(message, village.owner)  # whatever the backend: the owner, and nobody else
-    digest.location = io.deliver_digest(message)
+    owner_only(digest.message, village.owner)  # whatever the backend: the owner, and nobody else
+    digest.location = io.deliver_digest(digest.message)
     digest.delivered = True
     # the trend's point for this week is what this delivered digest showed; later
     # rounds and previews in the week leave it alone
-    store.put_snapshot(week, now, dict(view.snapshot))
-    store.set_value(key, json.dumps({"delivered_at": iso(now), "id": digest.location,
-                                     "forced": bool(force and already)}))
-    if give is not None:
-        store.set_value(MEMORY_KEY, memory.after(week, give).dump())
+    store.put_snapshot(week, now, snapshot)
+    store.record_delivery(Delivery(week=week, delivered_at=now, location=digest.location,
+                                   forced=bool(force and already)))
+    if digest.giveback is not None:
+        after = stored.memory.after(week, digest.giveback)
+        store.set_giveback_memory(GivebackMemory(after.week, after.person, after.text,
+                                                 after.prior))
     log.info("digest for %s delivered", week)
     return digest
 
 
-def _delivered(value: str | None) -> str | None:
-    """When this week's digest was delivered, or None."""
-    if not value:
-        return None
-    try:
-        return str(json.loads(value).get("delivered_at") or "") or None
-    except (ValueError, AttributeError):
-        return None
+def preview_digest(village: Village, store: Store | None, io: BackendIO,
+                   now: dt.datetime) -> DigestResult:
+    """This week's digest as delivery would build it from what is stored (``store``
+    may be read-only, or None before the first sync). Writes nothing: no sync, no
+    ledger reconciling, no delivery, and the week's digest is not used up."""
+    result = preview(village, store, io, now)
+    if store is not None:
+        village = with_snoozes(village, store.snoozes())
+    week = iso_week(now, village)
+    digest, _ = _build(village, result, _Stored.read(store, week), now, digest_key(week))
+    digest.note = "not delivered (a preview)"
+    return digest
+
+
+def _build(village: Village, result: RoundResult, stored: _Stored, now: dt.datetime,
+           message_key: str) -> tuple[DigestResult, dict[str, Any]]:
+    """The composed digest and the week's snapshot it shows."""
+    week = iso_week(now, village)
+    give = choose_giveback(village, result.standings, stored.gives, stored.memory.avoid(week))
+    data = DigestInput(
+        week=week, standings=result.standings, plan=result.plan, ledger=stored.ledger,
+        interactions=stored.interactions, snapshots=stored.snapshots,
+        giveback=give, drafts_link=result.drafts_link,
+    )
+    view = digest_view(village, data, now)
+    message = compose_view(village, view, environment(village.config_dir), now, message_key)
+    text, html = digest_parts(message)
+    digest = DigestResult(week=week, subject=str(message["Subject"]), text=text, html=html,
+                          message=message, giveback=give)
+    return digest, dict(view.snapshot)

@@ -14,12 +14,13 @@ from villaged.compose.intro import compose_intro, needs_words
 from villaged.compose.templating import environment
 from villaged.core.plan import iso_week
 from villaged.domain.errors import VillagedError
-from villaged.domain.village import DraftRecord, DraftState, Interaction, Kind, Person, Village
+from villaged.domain.village import DraftRecord, DraftState, Person, Village
+from villaged.domain.vocabulary import DraftKind
 from villaged.ports.backend import BackendIO
 from villaged.service.round import reconcile_ledger
 from villaged.store import Store
 
-INTRO = "intro"
+INTRO = DraftKind.INTRO
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,3 @@ def draft_intro(village: Village, store: Store, io: BackendIO, person: Person, n
         draft_id = next((r.draft_id or "" for r in store.ledger(person.key) if r.key == key), "")
     return IntroDraft(key=key, draft_id=draft_id, subject=record.subject,
                       needs_words=needs_words(message), drafts_link=io.outbox.drafts_link)
-
-
-def answered_intro(person: Person, ledger: list[DraftRecord],
-                   interactions: list[Interaction]) -> bool:
-    """A prospect who wrote back after an introduction was drafted to them."""
-    intros = [r.created_at for r in ledger if r.person == person.key and r.kind == INTRO]
-    return bool(intros) and any(
-        i.person == person.key and i.kind is Kind.EMAIL_IN and i.direct and i.at > min(intros)
-        for i in interactions)

@@ -36,42 +36,37 @@ retried later in the same window.
 
 Failures: transient ones (TransientError, local OSError) back off
 exponentially per job (1 min doubling to 1 h) and retry in a later round.
-An AuthError *parks* the jobs: store kv ``parked`` holds the reason and the
-fix, status and doctor show it, and the daemon stops calling the backend
-(no crash loop) until it is restarted, reloaded (SIGHUP), or something
-clears the kv (a fresh grant). Logs carry an error's message, never a token.
+An AuthError *parks* the jobs: the store's ``parked`` row holds the reason
+and the fix, status and doctor show it, and the daemon stops calling the
+backend (no crash loop) until it is restarted, reloaded (SIGHUP), or
+something clears the row (a fresh grant). Logs carry an error's message, never a token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from villaged.backends.registry import open_backend
 from villaged.domain.errors import AuthError, TransientError, VillagedError
 from villaged.domain.village import Action, Village
+from villaged.domain.vocabulary import DONE_OUTCOMES, JobName, Outcome
 from villaged.ports.backend import BackendIO
 from villaged.service.schedule_slots import Slot, WeeklySlot
-from villaged.store import Store, iso, parse_iso
+from villaged.store import JobRun, LastRun, Parked, Store
 
 log = logging.getLogger(__name__)
 
-SYNC, DRAFT, DIGEST = "sync", "draft", "digest"
-LABELS = {SYNC: "sync round", DRAFT: "drafting round", DIGEST: "digest"}
-DONE_OUTCOMES = ("ok", "skipped", "failed")
+SYNC, DRAFT, DIGEST = JobName.SYNC, JobName.DRAFT, JobName.DIGEST
+LABELS: dict[str, str] = {SYNC: "sync round", DRAFT: "drafting round", DIGEST: "digest"}
 MAX_CRASHES = 3
 
-PARKED_KEY = "parked"
-LAST_ROUND_KEY = "last-round"
-LAST_SYNC_KEY = "last-sync"
-DAEMON_KEY = "daemon"
+LAST_ROUND, LAST_SYNC = "round", "sync"  # Store.last_run kinds
 
 class StopRequested(BaseException):
     """Raised at a safe point when the service was asked to stop.
@@ -83,7 +78,7 @@ class StopRequested(BaseException):
 
 @dataclass(frozen=True)
 class WeeklyJob:
-    name: str
+    name: JobName
     slot: WeeklySlot
 
     @property
@@ -104,10 +99,10 @@ def pending_slot(store: Store, job: WeeklyJob, now: dt.datetime) -> Slot | None:
     slot = job.slot.latest(now)
     week = _week(now, job.slot.tz)
     for run in store.job_runs(job.name, limit=50):
-        if run["outcome"] not in DONE_OUTCOMES:
+        if run.outcome not in DONE_OUTCOMES:
             continue
-        started = parse_iso(run["started_at"])
-        if run["slot"] == slot.key or started >= slot.at or _week(started, job.slot.tz) == week:
+        started = run.started_at
+        if run.slot == slot.key or started >= slot.at or _week(started, job.slot.tz) == week:
             return None
     return slot
 
@@ -126,8 +121,8 @@ def _week(when: dt.datetime, tz: dt.tzinfo) -> tuple[int, int]:
     return year, week
 
 
-def _run_row(store: Store, job: str, slot: str) -> dict[str, Any] | None:
-    return next((r for r in store.job_runs(job, limit=50) if r["slot"] == slot), None)
+def _run_row(store: Store, job: str, slot: str) -> JobRun | None:
+    return next((r for r in store.job_runs(job, limit=50) if r.slot == slot), None)
 
 
 def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
@@ -135,60 +130,44 @@ def claim(store: Store, job: str, slot: str, now: dt.datetime) -> bool:
     if store.job_claim(job, slot, now):
         return True
     row = _run_row(store, job, slot)
-    if row is None or row["outcome"] in DONE_OUTCOMES:
+    if row is None or row.outcome in DONE_OUTCOMES:
         return False
-    if row["finished_at"] is None:
-        key = f"crashes:{job}:{slot}"
-        crashes = int(store.get_value(key) or 0) + 1
-        store.set_value(key, str(crashes))
+    if row.finished_at is None:
+        crashes = store.crashes(job, slot) + 1
+        store.set_crashes(job, slot, crashes)
         if crashes > MAX_CRASHES:
             log.error("%s for %s: the runner died %d times during it; giving up on this slot",
                       LABELS.get(job, job), slot, crashes - 1)
-            store.job_finish(job, slot, now, "failed",
+            store.job_finish(job, slot, now, Outcome.FAILED,
                              f"gave up: villaged died {crashes - 1} times during this job")
-            store.set_value(key, None)
+            store.set_crashes(job, slot, None)
             return False
         log.warning("%s for %s did not finish last time (villaged was killed or crashed); "
                     "running it again", LABELS.get(job, job), slot)
     return store.job_reclaim(job, slot, now, DONE_OUTCOMES)
 
 
-def finish(store: Store, job: str, slot: str, now: dt.datetime, outcome: str, detail: str) -> None:
+def finish(store: Store, job: str, slot: str, now: dt.datetime, outcome: Outcome,
+           detail: str) -> None:
     store.job_finish(job, slot, now, outcome, detail)
     if outcome in DONE_OUTCOMES:
-        store.set_value(f"crashes:{job}:{slot}", None)
+        store.set_crashes(job, slot, None)
 
 
 # -- small persisted facts: parked, last round -----------------------------------
 
-def read_json(store: Store, key: str) -> dict[str, Any] | None:
-    raw = store.get_value(key)
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def write_json(store: Store, key: str, value: dict[str, Any] | None) -> None:
-    store.set_value(key, None if value is None else json.dumps(value, sort_keys=True))
-
-
-def parked(store: Store) -> dict[str, Any] | None:
-    """{"reason", "fix", "job", "at"} while the jobs are parked by an auth error."""
-    return read_json(store, PARKED_KEY)
+def parked(store: Store) -> Parked | None:
+    """Why the jobs are parked (an auth error), or None."""
+    return store.parked()
 
 
 def park(store: Store, job: str, exc: AuthError, now: dt.datetime) -> None:
-    write_json(store, PARKED_KEY, {"reason": exc.message, "fix": exc.fix or "", "job": job,
-                                   "at": iso(now)})
+    store.park(Parked(reason=exc.message, fix=exc.fix or "", job=job, at=now))
 
 
 def unpark(store: Store) -> None:
     """Let the jobs run again (call it after a fresh grant)."""
-    store.set_value(PARKED_KEY, None)
+    store.unpark()
 
 
 # -- backoff -------------------------------------------------------------------------
@@ -219,14 +198,14 @@ class Backoff:
 
 @dataclass
 class JobReport:
-    job: str
-    outcome: str  # ok | skipped | interrupted | retry | error | parked | failed
+    job: JobName
+    outcome: Outcome
     detail: str = ""
     slot: str | None = None
 
     @property
     def success(self) -> bool:
-        return self.outcome in ("ok", "skipped")
+        return self.outcome.success
 
     def line(self) -> str:
         what = LABELS.get(self.job, self.job) + (f" ({self.slot})" if self.slot else "")
@@ -254,7 +233,7 @@ class Service:
         self.clock = clock
         self.stop = stop
         self.heartbeat = heartbeat
-        self.backoff = {SYNC: Backoff(), DRAFT: Backoff(), DIGEST: Backoff()}
+        self.backoff: dict[str, Backoff] = {SYNC: Backoff(), DRAFT: Backoff(), DIGEST: Backoff()}
         self.last_sync_monotonic: float | None = None
         self.on_job: Callable[[str], None] = lambda _job: None  # e.g. a STATUS= line
         self.wait_for_writers = False  # the daemon: a busy write lock means "later"
@@ -354,8 +333,8 @@ class Service:
         now = self.clock()
         report = self._guarded(SYNC, lambda: self._round(now, draft=False))
         self.last_sync_monotonic = time.monotonic()
-        write_json(self.store, LAST_SYNC_KEY, {"at": iso(self.clock()), "outcome": report.outcome,
-                                               "detail": report.detail})
+        self.store.set_last_run(LAST_SYNC, LastRun(at=self.clock(), job=SYNC,
+                                                   outcome=report.outcome, detail=report.detail))
         self._record(report)
         return report
 
@@ -374,10 +353,11 @@ class Service:
             (lambda: self._digest(now))
         report = self._guarded(job.name, run)
         report.slot = slot.key
-        if job.name == DRAFT and report.outcome not in ("retry", "error", "parked"):
+        if job.name == DRAFT and report.outcome not in (Outcome.RETRY, Outcome.ERROR,
+                                                        Outcome.PARKED):
             self.last_sync_monotonic = time.monotonic()
-            write_json(self.store, LAST_SYNC_KEY, {"at": iso(self.clock()),
-                                                   "outcome": report.outcome, "detail": ""})
+            self.store.set_last_run(LAST_SYNC, LastRun(at=self.clock(), job=SYNC,
+                                                       outcome=report.outcome))
         finish(self.store, job.name, slot.key, self.clock(), report.outcome, report.detail)
         self._record(report)
         return report
@@ -389,7 +369,7 @@ class Service:
         if self.stop.is_set():
             raise StopRequested
 
-    def _round(self, now: dt.datetime, draft: bool) -> tuple[str, str]:
+    def _round(self, now: dt.datetime, draft: bool) -> tuple[Outcome, str]:
         from villaged.service.round import run_round
 
         result = run_round(self.village, self.store, self.io, now, draft=draft,
@@ -402,56 +382,56 @@ class Service:
         else:
             parts.append(f"{actions} draft(s) would be planned")
         if result.interrupted:
-            return "interrupted", "stopped at a safe point; " + ", ".join(parts)
-        return "ok", ", ".join(parts)
+            return Outcome.INTERRUPTED, "stopped at a safe point; " + ", ".join(parts)
+        return Outcome.OK, ", ".join(parts)
 
-    def _digest(self, now: dt.datetime) -> tuple[str, str]:
+    def _digest(self, now: dt.datetime) -> tuple[Outcome, str]:
         from villaged.service.digest import run_digest
 
         result = run_digest(self.village, self.store, self.io, now, force=False)
         if result.delivered:
-            return "ok", f"delivered the digest for {result.week}"
-        return "ok", result.note or "not delivered"
+            return Outcome.OK, f"delivered the digest for {result.week}"
+        return Outcome.OK, result.note or "not delivered"
 
-    def _guarded(self, job: str, run: Callable[[], tuple[str, str]]) -> JobReport:
+    def _guarded(self, job: JobName, run: Callable[[], tuple[Outcome, str]]) -> JobReport:
         label = LABELS[job]
         backoff = self.backoff[job]
         try:
             outcome, detail = run()
         except StopRequested:
             log.info("%s: stopped at a safe point", label)
-            return JobReport(job, "interrupted", "stopped by a signal before it finished")
+            return JobReport(job, Outcome.INTERRUPTED, "stopped by a signal before it finished")
         except AuthError as exc:
             park(self.store, job, exc, self.clock())
             log.error("%s: %s\n  fix: %s\nThe jobs are parked until then; afterwards "
                       "restart or reload villaged.", label, exc.message, exc.fix or "-")
-            return JobReport(job, "parked", exc.message)
+            return JobReport(job, Outcome.PARKED, exc.message)
         except Exception as exc:
             delay = backoff.fail(self.clock())
             if is_transient(exc):
                 log.warning("%s failed (%s); retrying in %s", label, _describe(exc),
                             _human(dt.timedelta(seconds=delay)))
-                return JobReport(job, "retry", _describe(exc))
+                return JobReport(job, Outcome.RETRY, _describe(exc))
             if isinstance(exc, VillagedError):
                 log.error("%s failed: %s (retrying in %s)", label, exc,
                           _human(dt.timedelta(seconds=delay)))
             else:
                 log.exception("%s failed with a bug (retrying in %s)", label,
                               _human(dt.timedelta(seconds=delay)))
-            return JobReport(job, "error", _describe(exc))
+            return JobReport(job, Outcome.ERROR, _describe(exc))
         backoff.succeed()
         if parked(self.store) is not None:
             unpark(self.store)
             log.info("the backend works again: jobs unparked")
-        if outcome == "interrupted":
+        if outcome is Outcome.INTERRUPTED:
             log.info("%s: %s", label, detail)
         return JobReport(job, outcome, detail)
 
     def _record(self, report: JobReport) -> None:
-        write_json(self.store, LAST_ROUND_KEY, {
-            "at": iso(self.clock()), "job": report.job, "slot": report.slot,
-            "outcome": report.outcome, "detail": report.detail})
-        level = logging.INFO if report.job != SYNC or report.outcome != "ok" else logging.DEBUG
+        self.store.set_last_run(LAST_ROUND, LastRun(
+            at=self.clock(), job=report.job, slot=report.slot, outcome=report.outcome,
+            detail=report.detail))
+        level = logging.INFO if report.job != SYNC or report.outcome is not Outcome.OK else logging.DEBUG
         log.log(level, "%s", report.line())
 
 

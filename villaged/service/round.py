@@ -48,6 +48,7 @@ from villaged.domain.village import (
     Standing,
     Village,
 )
+from villaged.domain.vocabulary import DraftKind
 from villaged.ports.backend import BackendIO, CalendarUnreadable, Interval
 from villaged.ports.outbox import DraftSeen, Withdrawing, drafts_seen, reconcile
 from villaged.ports.source import Progress, SyncContext, no_progress
@@ -72,7 +73,8 @@ class RoundResult:
     needs_words: set[str] = field(default_factory=set)  # action keys with a blank to fill
 
 
-COMPOSERS = {"checkin": compose_checkin, "reply": compose_reply, "invite": compose_invite}
+COMPOSERS = {DraftKind.CHECKIN: compose_checkin, DraftKind.REPLY: compose_reply,
+             DraftKind.INVITE: compose_invite}
 
 
 def compose(village: Village, action: Action, env: jinja2.Environment,

@@ -10,25 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from villaged.domain.village import Village
+from villaged.domain.vocabulary import Outcome
 from villaged.service import runlock
 from villaged.service.jobs import (
-    DAEMON_KEY,
     LABELS,
-    LAST_ROUND_KEY,
-    LAST_SYNC_KEY,
+    LAST_ROUND,
+    LAST_SYNC,
     SYNC,
     next_slot,
     parked,
     pending_slot,
-    read_json,
     weekly_jobs,
 )
-from villaged.store import Store, parse_iso
+from villaged.store import DaemonState, LastRun, Parked, Store
 
-PROBLEM_OUTCOMES = ("retry", "error", "failed", "parked")
+PROBLEM_OUTCOMES = tuple(o for o in Outcome if o.problem)
 
 
 @dataclass(frozen=True)
@@ -49,28 +47,28 @@ class JobView:
 @dataclass(frozen=True)
 class ServiceView:
     runner_pid: int | None  # who holds the run lock (-1: someone, pid unknown)
-    daemon: dict[str, Any] | None
-    parked: dict[str, Any] | None
-    last_round: dict[str, Any] | None
+    daemon: DaemonState | None
+    parked: Parked | None
+    last_round: LastRun | None
     jobs: list[JobView]
 
 
 def service_view(village: Village, store: Store, now: dt.datetime, state_dir: Path) -> ServiceView:
     tz = village.owner.timezone
     pid = runlock.holder(state_dir)
-    daemon = read_json(store, DAEMON_KEY)
-    live = daemon if daemon and pid is not None and daemon.get("pid") == pid else None
+    daemon = store.daemon_state()
+    live = daemon if daemon and pid is not None and daemon.pid == pid else None
     parked_now = parked(store)
     jobs = []
 
-    last_sync = read_json(store, LAST_SYNC_KEY)
-    next_sync = (live or {}).get("next", {}).get(SYNC)
+    last_sync = store.last_run(LAST_SYNC)
+    next_sync = live.next.get(SYNC) if live else None
     jobs.append(JobView(
         SYNC, LABELS[SYNC],
-        parse_iso(last_sync["at"]) if last_sync else None, None,
-        last_sync.get("outcome") if last_sync else None,
-        last_sync.get("detail", "") if last_sync else "",
-        f"~{when_text(parse_iso(next_sync), tz)}" if next_sync and not parked_now else
+        last_sync.at if last_sync else None, None,
+        last_sync.outcome if last_sync else None,
+        last_sync.detail if last_sync else "",
+        f"~{when_text(next_sync, tz)}" if next_sync and not parked_now else
         "parked" if parked_now else
         f"every {village.sync_minutes} min while `villaged run` (or the timer) runs",
     ))
@@ -88,11 +86,11 @@ def service_view(village: Village, store: Store, now: dt.datetime, state_dir: Pa
             next_text = f"at the next start or round (slot {pending.key} not run yet)"
         last_at = None
         if last:
-            last_at = parse_iso(last["finished_at"] or last["started_at"])
-        jobs.append(JobView(job.name, job.label, last_at, last["slot"] if last else None,
-                            (last["outcome"] or "running/unfinished") if last else None,
-                            (last["detail"] or "") if last else "", next_text))
-    return ServiceView(pid, live, parked_now, read_json(store, LAST_ROUND_KEY), jobs)
+            last_at = last.finished_at or last.started_at
+        jobs.append(JobView(job.name, job.label, last_at, last.slot if last else None,
+                            (last.outcome or "running/unfinished") if last else None,
+                            (last.detail or "") if last else "", next_text))
+    return ServiceView(pid, live, parked_now, store.last_run(LAST_ROUND), jobs)
 
 
 def when_text(when: dt.datetime, tz: dt.tzinfo) -> str:

@@ -380,10 +380,13 @@ class CaldavSource:
                 except dav.NotFoundError as exc:
                     raise _Rediscover() from exc
                 except (dav.ReportError, dav.AuthorizationError, dav.DAVError) as exc:
+                    # 401 is the login. A 403 here is the REPORT refused (the login
+                    # just worked for discovery): a stale token (DAV:valid-sync-token),
+                    # or a server without sync-collection (DAV:supported-report).
+                    if isinstance(exc, dav.AuthorizationError) and exc.status != 403:
+                        raise
                     if token is not None:
                         raise TokenRejected() from exc
-                    if isinstance(exc, dav.AuthorizationError) and "sync" not in str(exc).lower():
-                        raise
                     raise _NoSyncCollection() from exc
         except TransientError as exc:
             if token is not None and "403" in str(exc.__cause__) + str(exc):
