@@ -95,6 +95,9 @@ class DovecotServer:
     imaps_port: int = 0
     host: str = "127.0.0.1"
     proc: subprocess.Popen[bytes] | None = None
+    # XOAUTH2 / OAUTHBEARER: Dovecot checks each token at this URL (token appended), as
+    # it would at a provider's; the JSON answer's "email" must be the login name
+    oauth2_tokeninfo_url: str | None = None
 
     # -- who runs it ---------------------------------------------------------------
 
@@ -123,6 +126,15 @@ class DovecotServer:
     def log(self) -> Path:
         return self.root / "dovecot.log"
 
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_tokeninfo_url:
+            return ""
+        conf = self.root / "oauth2.conf.ext"
+        conf.write_text(f"tokeninfo_url = {self.oauth2_tokeninfo_url}\n"
+                        "username_attribute = email\n")
+        return ("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {conf}\n}}\n")
+
     def _write_config(self) -> None:
         user, uid, gid = self.run_as
         group = grp.getgrgid(gid).gr_name
@@ -149,7 +161,7 @@ first_valid_uid = {uid}
 last_valid_uid = {uid}
 first_valid_gid = {gid}
 last_valid_gid = {gid}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_tokeninfo_url else ""}
 disable_plaintext_auth = no
 auth_failure_delay = 0
 login_trusted_networks =
@@ -162,7 +174,7 @@ mail_fsync = never
 maildir_very_dirty_syncs = yes
 imap_capability = +LIST-STATUS
 mail_max_userip_connections = 200
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.root}/passwd
 }}

@@ -88,6 +88,13 @@ def imap_errors(settings: ImapSettings, doing: str) -> Iterator[None]:
             # RFC 5530's temporary failure, or a connection cut during LOGIN
             raise TransientError(f"the IMAP server {host} cannot log anybody in just now",
                                  fix="villaged retries next round") from exc
+        if settings.oauth2_command:
+            raise AuthError(f"the IMAP server {host} refused the access token of "
+                            f"{settings.username}",
+                            fix="check that oauth2_command prints a fresh access token for "
+                                "this username (run it yourself; with oama, `oama authorize` "
+                                "again if the grant was revoked), then run `villaged doctor`"
+                            ) from exc
         raise AuthError(f"the IMAP server {host} refused the login of {settings.username}",
                         fix="check username and the password (an app password where the "
                             "provider requires one: iCloud, Fastmail, Gmail; README § Set-up "
