@@ -95,7 +95,7 @@ def first_header(block: bytes, name: bytes) -> bytes | None:
 _NAMED: dict[bytes, re.Pattern[bytes]] = {}
 
 
-_RECIPIENT_HEADERS = re.compile(rb"\n(to|cc|bcc)[ \t]*:", re.IGNORECASE)
+_RECIPIENT_HEADERS = re.compile(rb"\n(?=[TtCcBb])(to|cc|bcc)[ \t]*:", re.IGNORECASE)
 
 
 def first_headers(block: bytes, names: re.Pattern[bytes]) -> dict[bytes, bytes]:
@@ -208,8 +208,9 @@ def _person_keys(matcher: Matcher) -> re.Pattern[bytes] | None:
         keys.add(key.encode())
     if not keys:
         return re.compile(rb"(?!)")  # nobody to find
-    return re.compile(b"(?:" + b"|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
-                      + rb")[+@]")
+    # Searched in the reversed text: "+" or "@" then a reversed key. Starting with
+    # those two rare characters keeps the regex fast (a key first is slow).
+    return re.compile(rb"[+@](?:" + b"|".join(re.escape(k[::-1]) for k in sorted(keys)) + b")")
 
 
 def might_name_person(values: tuple[bytes | None, ...], keys: re.Pattern[bytes] | None) -> bool:
@@ -230,7 +231,7 @@ def might_name_person(values: tuple[bytes | None, ...], keys: re.Pattern[bytes] 
     joined = b"\0".join(v for v in values if v)
     if b"(" in joined or _KELVIN in joined:
         return True
-    return keys.search(joined.lower().translate(None, _NOT_IN_KEY)) is not None
+    return keys.search(joined.lower().translate(None, _NOT_IN_KEY)[::-1]) is not None
 
 
 def from_rule_out(matcher: Matcher) -> Callable[[bytes], bool] | None:
