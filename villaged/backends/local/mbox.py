@@ -27,8 +27,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 from villaged.core.mailparse import classify_block, from_rule_out, header_end
 from villaged.domain.village import Interaction
@@ -48,7 +48,7 @@ PREAMBLE = "text before the first message"
 
 
 def iter_headers(
-    f: BinaryIO, start: int, end: int, chunk: int = CHUNK, cap: int = HEADER_CAP,
+    f: BufferedIOBase, start: int, end: int, chunk: int = CHUNK, cap: int = HEADER_CAP,
     rule_out: Callable[[bytes], bool] | None = None,
 ) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(offset, header_block, complete)`` for each message in
@@ -72,14 +72,22 @@ def iter_headers(
     # the first one in the file, is found as b"\nFrom ".
     buf = b"\n"
     eof = remaining <= 0
+    room = bytearray()  # reused for every read: a fresh 1 MB object per read costs page faults
 
     def more(keep: int) -> bytes:
-        nonlocal remaining, eof
-        data = f.read(min(chunk, remaining)) if not eof else b""
-        remaining -= len(data)
-        if not data or remaining <= 0:
+        """buf[keep:] followed by the next chunk of the file."""
+        nonlocal remaining, eof, room
+        tail = len(buf) - keep
+        want = 0 if eof else min(chunk, remaining)
+        if len(room) < tail + want:
+            room = bytearray(tail + want)
+        view = memoryview(room)
+        view[:tail] = memoryview(buf)[keep:]
+        got = f.readinto(view[tail:tail + want]) or 0 if want else 0
+        remaining -= got
+        if not got or remaining <= 0:
             eof = True
-        return buf[keep:] + data
+        return bytes(view[:tail + got])
 
     # The first message; anything before it is a preamble.
     base_shift = 0  # buf[0] is at file offset start - 1 + base_shift
@@ -286,7 +294,7 @@ class MboxSource:
         with f:
             yield from self._sync(f, cursor, ctx)
 
-    def _sync(self, f: BinaryIO, cursor: MboxCursor | None,
+    def _sync(self, f: BufferedIOBase, cursor: MboxCursor | None,
               ctx: SyncContext) -> Iterator[SyncBatch]:
         fd = f.fileno()
         st = os.fstat(fd)
