@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message
+from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message, token_json
 from tests.servicekit import REPO, clean_env
 from tests.test_cli import run_in, village_dir  # noqa: F401 - the fixture
 
@@ -125,6 +125,11 @@ def test_plan_doctor_and_digest_previews_make_no_write_call_to_google(tmp_path, 
     server.delete_draft(server.drafts()[0].id)  # the owner discarded one
     drafts_before = sorted((d.id, d.raw) for d in server.drafts())
     weeks = weeks_with_a_snapshot(setup.state / "villaged.sqlite3")
+    # no access token left: every dry run refreshes one, and must not keep it
+    from villaged.backends.google.token_store import TOKEN_FILE, write_private
+
+    token_file = setup.state / TOKEN_FILE
+    write_private(token_file, token_json(server, token=None).encode())
     before = tree(setup.state)
     server.reset_stats()
 
@@ -139,5 +144,8 @@ def test_plan_doctor_and_digest_previews_make_no_write_call_to_google(tmp_path, 
     assert calls.get("gmail.users.drafts.list", 0) >= 1  # it did look at the drafts folder
     assert sorted((d.id, d.raw) for d in server.drafts()) == drafts_before
     assert server.sent_messages() == []
-    assert tree(setup.state) == before
+    assert tree(setup.state) == before  # the refreshed access token was not written either
     assert weeks_with_a_snapshot(setup.state / "villaged.sqlite3") == weeks
+    # a real run keeps the token it refreshed
+    assert run(None, "sync").returncode == 0
+    assert "ya29." in token_file.read_text()

@@ -36,6 +36,17 @@ EVENTS = [
 ]
 
 
+def change_the_calendar(calendar) -> None:
+    """One meeting deleted, one added."""
+    calendar.delete("ada-coffee")
+    calendar.put(event("cyd-lunch", "20261118T170000Z", [ME, ("cyd@dance.example", "ACCEPTED")]))
+
+
+def assert_the_change_was_read(store: Store) -> None:
+    uids = {i.uid.split("@")[0] for i in store.interactions()}
+    assert "ada-coffee" not in uids and "cyd-lunch" in uids
+
+
 def test_meetings_match_the_ics_reading_of_the_same_events(caldav_calendar, imap_account,
                                                            tmp_path: Path):
     for ics in EVENTS:
@@ -79,12 +90,9 @@ def test_changes_arrive_by_sync_token_and_a_rejected_token_resyncs(caldav_calend
         before = io.caldav.requests
         report = sync_source(store, source, ctx)
         assert io.caldav.requests - before == 1 and report.batches == 0  # one REPORT
-        caldav_calendar.delete("ada-coffee")
-        caldav_calendar.put(event("cyd-lunch", "20261118T170000Z",
-                                  [ME, ("cyd@dance.example", "ACCEPTED")]))
+        change_the_calendar(caldav_calendar)
         sync_source(store, source, ctx)
-        uids = {i.uid.split("@")[0] for i in store.interactions()}
-        assert "ada-coffee" not in uids and "cyd-lunch" in uids
+        assert_the_change_was_read(store)
         # a token the server does not know: a full re-read, with the same result
         cursor = store.cursor(source.name)
         assert cursor is not None
@@ -143,12 +151,9 @@ def test_a_server_without_sync_collection_is_read_by_time_range(caldav_calendar,
             unchanged = sync_source(store, source, ctx)
             assert unchanged.new == 0 and rows(store) == meetings
             # the time-range query sees changes too, and the cursor remembers the mode
-            caldav_calendar.delete("ada-coffee")
-            caldav_calendar.put(event("cyd-lunch", "20261118T170000Z",
-                                      [ME, ("cyd@dance.example", "ACCEPTED")]))
+            change_the_calendar(caldav_calendar)
             sync_source(store, source, ctx)
-            uids = {i.uid.split("@")[0] for i in store.interactions()}
-            assert "ada-coffee" not in uids and "cyd-lunch" in uids
+            assert_the_change_was_read(store)
             cursor = store.cursor(source.name)
             assert cursor is not None
             assert {s["mode"] for s in cursor["calendars"].values()} == {"query"}

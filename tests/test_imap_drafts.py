@@ -73,6 +73,47 @@ def test_a_draft_edited_in_a_mail_client_is_still_found(imap_account, tmp_path: 
         io.close()
 
 
+def test_a_draft_rewritten_with_a_new_message_id_is_known_by_its_recipient(imap_account,
+                                                                          tmp_path: Path):
+    """Thunderbird saves an edit as a new message with a new Message-ID and no custom
+    header: neither the key, the UID nor the Message-ID finds it; its recipient does."""
+    import datetime as dt
+
+    from villaged.domain.village import DraftRecord, DraftState
+    from villaged.domain.vocabulary import DraftKind
+    from villaged.ports.outbox import drafts_seen, reconcile
+
+    village = imap_village(imap_account, tmp_path / "state")
+    io = ImapIO(village, village.backend, tmp_path / "state")
+    key = "checkin:ada:2026-W48"
+    try:
+        draft_id = io.outbox.put(key, draft(key), None)
+        (uid, raw), = imap_account.messages("Drafts").items()
+        edited = parsed(raw)
+        del edited[KEY_HEADER]
+        del edited["Message-ID"]
+        edited["Message-ID"] = "<edited.1@thunderbird.example>"
+        edited.set_content("Hi Ada, edited by hand.\n")
+        c = imap_account.client()
+        c.select_folder("Drafts")
+        c.append("Drafts", edited.as_bytes(), flags=("\\Draft",))
+        c.delete_messages([uid])
+        c.expunge()
+        c.logout()
+        assert io.outbox.existing() == {}  # by key, stored UID and Message-ID: gone
+        seen = drafts_seen(io.outbox)
+        assert [(d.key, d.recipients) for d in seen] == [(None, ("ada@example.org",))]
+        row = DraftRecord(key=key, person="ada", kind=DraftKind.CHECKIN, week="2026-W48",
+                          state=DraftState.PENDING,
+                          created_at=dt.datetime(2026, 11, 23, 14, tzinfo=dt.UTC),
+                          draft_id=draft_id)
+        [(_, state, new_id)] = reconcile([row], seen, [],
+                                         addresses={"ada": ("ada@example.org",)})
+        assert state is DraftState.PENDING and new_id == seen[0].draft_id  # not "discarded"
+    finally:
+        io.close()
+
+
 def test_the_digest_lands_unread_in_the_inbox_once(imap_account, tmp_path: Path):
     village = imap_village(imap_account, tmp_path / "state")
     io = ImapIO(village, village.backend, tmp_path / "state")

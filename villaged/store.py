@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from villaged.domain.vocabulary import DraftKind
 from villaged.store_errors import GuardedConnection, StoreError, connect, translate
 
 DB_NAME = "villaged.sqlite3"
+BUSY_TIMEOUT = 30.0  # seconds a command waits for another one's write to the database
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -266,9 +268,9 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         ensure_state_dir(path.parent)
-        self.db = connect(path, timeout=30)
+        self.db = connect(path, timeout=BUSY_TIMEOUT)
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -276,6 +278,20 @@ class Store:
             self.db.close()
             raise
         private_files(path)
+
+    def _use_wal(self) -> None:
+        """Switch to WAL. Switching a new file needs it to itself for a moment, and SQLite
+        answers "locked" at once (no busy wait) when another first run holds it then:
+        several commands started together on a fresh state directory wait their turn."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except StoreError as exc:
+                if exc.kind != "busy" or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @classmethod
     def in_dir(cls, state_dir: Path) -> Store:

@@ -26,6 +26,7 @@ def plugin_for(kind: str) -> BackendPlugin:
     raise LookupError(f"no backend of kind {kind!r}")  # config validation makes this a bug
 
 
-def open_backend(village: Village, state_dir: Path) -> BackendIO:
-    """The BackendIO for the village's configured backend (nothing is contacted yet)."""
-    return plugin_for(village.backend.kind).open(village, village.backend, state_dir)
+def open_backend(village: Village, state_dir: Path, *, read_only: bool = False) -> BackendIO:
+    """The BackendIO for the village's configured backend (nothing is contacted yet).
+    ``read_only`` for dry runs and previews: nothing is written, not even a refreshed token."""
+    return plugin_for(village.backend.kind).open(village, village.backend, state_dir, read_only)

@@ -181,7 +181,7 @@ def check_blocked(c: Checkup) -> list[Finding]:
     from villaged.service.round import preview
 
     try:
-        result = preview(c.village, c.store, open_backend(c.village, c.state_dir), c.now)
+        result = preview(c.village, c.store, open_backend(c.village, c.state_dir, read_only=True), c.now)
     except Problem as exc:
         return [Finding("plan", PROBLEM, f"cannot plan: {exc.message}", exc.fix or "")]
     names = {p.key: p.name for p in c.village.people}

@@ -123,7 +123,7 @@ def _preview(c: Context) -> Any:
     from villaged.service.round import preview
 
     village = c.village()
-    io = open_backend(village, c.state_dir)
+    io = open_backend(village, c.state_dir, read_only=True)
     with c.reading_store() as store:
         return village, preview(village, store, io, c.now)
 

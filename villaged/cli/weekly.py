@@ -52,8 +52,9 @@ def digest(c: Context, force: bool, html_file: Path | None, to_stdout: bool,
                 sync_sources(village, store, io, c.now, progress_bar("scanning"))
             result = run_digest(village, store, io, c.now, force=force, deliver=deliver)
     else:
+        io = open_backend(village, c.state_dir, read_only=True)
         with c.reading_store() as reading:
-            result = preview_digest(village, reading, open_backend(village, c.state_dir), c.now)
+            result = preview_digest(village, reading, io, c.now)
     if html_file is not None:
         html_file.write_text(result.html, encoding="utf-8")
     if to_stdout:

@@ -46,8 +46,9 @@ class Outbox(Protocol):
 
 class SeeingOutbox(Outbox, Protocol):
     """An outbox that can also list every draft (``seen``), so an edited draft whose
-    key header is gone is still recognised. Every outbox villaged ships is one; an
-    outbox that is not is reconciled by its keys alone (``drafts_seen``)."""
+    key header is gone is still recognised. The Maildir, Gmail and IMAP outboxes are;
+    an outbox that is not is reconciled by its keys alone (``drafts_seen``): Outlook
+    keeps villaged's key in a property of the draft item, which an edit does not drop."""
 
     def seen(self) -> list[DraftSeen]:
         """Every draft in the drafts folder, villaged's (with or without its key) or not."""

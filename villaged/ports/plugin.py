@@ -32,7 +32,9 @@ class BackendPlugin:
     # (the [backend] table, whether this kind is the chosen one) -> settings, or None when
     # not chosen. Every backend's keys are checked whenever present, so switching is one line.
     read: Callable[[TypedTable, bool], BackendSettings | None]
-    open: Callable[[Village, Any, Path], BackendIO]  # (village, settings, state dir); lazy imports
+    # (village, settings, state dir, read_only); lazy imports. read_only: a dry run, which must
+    # write nothing, not even a refreshed access token
+    open: Callable[[Village, Any, Path, bool], BackendIO]
     doctor: Callable[[BackendCheckup], list[Finding]]
     # where each settings type is written: "" = right under [backend], "x" = [backend.x]
     tables: Mapping[str, type] = field(default_factory=dict)

@@ -31,7 +31,7 @@ def suggestions(village: Village, state_dir: Path, now: dt.datetime,
     known = {normalize(e) for p in village.people for e in p.emails}
     matcher = AnyoneMatcher(people={}, owner=frozenset(normalize(a) for a in village.owner.addresses))
     ctx = SyncContext(matcher=matcher, limits=village.thresholds, now=now, progress=progress)
-    io = open_backend(village, state_dir)
+    io = open_backend(village, state_dir, read_only=True)
     found: list[Interaction] = []
     try:
         for source in io.sources():

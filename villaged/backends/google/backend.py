@@ -36,8 +36,9 @@ SEND_ATTEMPTS = 3
 
 class GoogleIO:
     def __init__(self, village: Village, backend: GoogleBackend, state_dir: Path,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, read_only: bool = False) -> None:
         self.village = village
+        self.read_only = read_only  # a dry run: a refreshed access token is not kept
         self.backend = backend
         self.state_dir = state_dir
         self.retry = retry or RetryPolicy()
@@ -49,7 +50,7 @@ class GoogleIO:
         return GoogleApi(credentials, gmail_endpoint=self.backend.gmail_endpoint,
                          calendar_endpoint=self.backend.calendar_endpoint,
                          pacer=Pacer(self.backend.quota_units_per_minute), retry=self.retry,
-                         on_refresh=saver(store))
+                         on_refresh=None if self.read_only else saver(store))
 
     @cached_property
     def outbox(self) -> Outbox:

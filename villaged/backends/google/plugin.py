@@ -12,10 +12,10 @@ from villaged.ports.doctor import BackendCheckup, Finding
 from villaged.ports.plugin import BackendPlugin
 
 
-def _open(village: Village, settings: Any, state_dir: Path) -> BackendIO:
+def _open(village: Village, settings: Any, state_dir: Path, read_only: bool) -> BackendIO:
     from villaged.backends.google.backend import GoogleIO  # heavy: imported only when used
 
-    return GoogleIO(village, settings, state_dir)
+    return GoogleIO(village, settings, state_dir, read_only=read_only)
 
 
 def _doctor(checkup: BackendCheckup) -> list[Finding]:

@@ -18,7 +18,9 @@ and saves a draft (which, in IMAP, stores a new message with a new UID), so
 for every draft villaged wrote it also keeps, in a small 0600 file in the
 state directory, the UID and Message-ID it got; a key whose header is gone is
 still found by that UID, then by that Message-ID, and an edited draft is not
-taken for a discarded one.
+taken for a discarded one. ``seen`` lists every draft with its recipients too,
+so a draft rewritten beyond both (a new UID and a new Message-ID, no key) is
+still recognised by whom it is addressed to.
 
 **Digest.** ``ImapDigestBox.deliver`` checks ``ports.digest.owner_only`` and
 APPENDs the digest, unread and not a draft, to the owner's INBOX; it is
@@ -45,6 +47,7 @@ from villaged.compose.checkin import KEY_HEADER
 from villaged.domain.errors import TransientError, VillagedError
 from villaged.domain.village import Owner
 from villaged.ports.digest import owner_only
+from villaged.ports.outbox import DraftSeen
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ LEDGER_FILE = "imap-drafts.json"
 SNAPSHOT_TTL = 300.0  # seconds a drafts-folder scan is trusted by put()
 DRAFT_FLAGS = ("\\Draft", "\\Seen")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
-_FIELDS = "(BODY.PEEK[HEADER.FIELDS (X-VILLAGED-KEY MESSAGE-ID)])"
+_FIELDS = "(BODY.PEEK[HEADER.FIELDS (X-VILLAGED-KEY MESSAGE-ID TO CC)])"
 
 
 def drafts_folder(folders: list[Folder], configured: str | None) -> str:
@@ -72,16 +75,20 @@ def drafts_folder(folders: list[Folder], configured: str | None) -> str:
                         fix='name it: [backend.imap] drafts_folder = "Drafts"')
 
 
-def _headers(item: dict[bytes, Any]) -> tuple[str | None, str | None]:
+def _headers(item: dict[bytes, Any]) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """(key, Message-ID, recipients) of one fetched draft."""
     from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
 
     block = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER.FIELDS")
                   and isinstance(v, bytes)), b"")
     parsed = BytesHeaderParser().parsebytes(block)
     key = parsed.get(KEY_HEADER)
     mid = parsed.get("Message-ID")
+    recipients = tuple(a for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])
+                                                   + parsed.get_all("Cc", [])]) if "@" in a)
     return (" ".join(str(key).split()) or None if key else None,
-            str(mid).strip() or None if mid else None)
+            str(mid).strip() or None if mid else None, recipients)
 
 
 def _raw(message: EmailMessage) -> bytes:
@@ -120,7 +127,7 @@ class Appender:
             return None
         items = session.fetch_range(",".join(map(str, uids)), _FIELDS, f"reading {folder}")
         for uid in sorted(items):  # the search is a substring match: check exactly
-            found_key, found_mid = _headers(items[uid])
+            found_key, found_mid, _ = _headers(items[uid])
             if (key and found_key == key) or (message_id and found_mid == message_id):
                 return f"{validity}:{uid}"
         return None
@@ -171,6 +178,7 @@ class ImapOutbox:
         self.appender = Appender(session, reset, settings)
         self._snapshot: dict[str, str] | None = None
         self._snapshot_at = 0.0
+        self._drafts: list[tuple[str, str | None, tuple[str, ...]]] = []  # the last scan
 
     @property
     def name(self) -> str:
@@ -216,6 +224,19 @@ class ImapOutbox:
             self._reset()
             raise
 
+    def seen(self) -> list[DraftSeen]:
+        """Every draft in the folder, with the key each one is known by (its header, or
+        the UID or Message-ID villaged stored) and its recipients: reconcile then also
+        recognises a draft a client rewrote beyond both (a new UID and Message-ID)."""
+        try:
+            by_key = self._existing()
+        except TransientError:
+            self._reset()
+            raise
+        key_of = {draft_id: key for key, draft_id in by_key.items()}
+        return [DraftSeen(draft_id, key_of.get(draft_id), mid, recipients)
+                for draft_id, mid, recipients in self._drafts]
+
     def _existing(self) -> dict[str, str]:
         session = self._session()
         folder = self._folder()
@@ -226,9 +247,11 @@ class ImapOutbox:
         by_key: dict[str, str] = {}
         by_uid: set[str] = set()
         by_mid: dict[str, str] = {}
+        self._drafts = []
         for uid in sorted(items):
             draft_id = f"{validity}:{uid}"
-            key, mid = _headers(items[uid])
+            key, mid, recipients = _headers(items[uid])
+            self._drafts.append((draft_id, mid, recipients))
             by_uid.add(draft_id)
             if mid:
                 by_mid.setdefault(mid, draft_id)

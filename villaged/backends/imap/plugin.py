@@ -12,7 +12,7 @@ from villaged.ports.doctor import BackendCheckup, Finding
 from villaged.ports.plugin import BackendPlugin
 
 
-def _open(village: Village, settings: Any, state_dir: Path) -> BackendIO:
+def _open(village: Village, settings: Any, state_dir: Path, read_only: bool) -> BackendIO:
     from villaged.backends.imap.backend import ImapIO  # imapclient, caldav: only when used
 
     return ImapIO(village, settings, state_dir)

@@ -12,7 +12,7 @@ from villaged.ports.backend import BackendIO
 from villaged.ports.plugin import BackendPlugin
 
 
-def _open(village: Village, settings: Any, state_dir: Path) -> BackendIO:
+def _open(village: Village, settings: Any, state_dir: Path, read_only: bool) -> BackendIO:
     from villaged.backends.local.backend import LocalIO
 
     return LocalIO(village, settings)

@@ -47,9 +47,11 @@ FREE = frozenset({"free", "workingElsewhere"})
 
 class MicrosoftIO:
     def __init__(
-        self, village: Village, settings: MicrosoftSettings, state_dir: Path, retry: RetryPolicy | None = None
+        self, village: Village, settings: MicrosoftSettings, state_dir: Path,
+        retry: RetryPolicy | None = None, read_only: bool = False,
     ) -> None:
         self.village = village
+        self.read_only = read_only  # a dry run: a refreshed token is not kept
         self.settings = settings
         self.state_dir = state_dir
         self.retry = retry or RetryPolicy()
@@ -57,7 +59,8 @@ class MicrosoftIO:
     @cached_property
     def auth(self) -> MsalAuth:
         store = token_store_for(self.settings, self.village.owner.address, self.state_dir)
-        return MsalAuth(self.settings, store, self.village.owner.address)
+        return MsalAuth(self.settings, store, self.village.owner.address,
+                        persist=not self.read_only)
 
     @cached_property
     def client(self) -> GraphClient:
