@@ -50,8 +50,8 @@ def slow_registry(delay: float) -> None:
     """Wrap every registered backend's factory (in this process)."""
 
     def wrap(open_io: Any) -> Any:
-        def opened(village: Any, settings: Any, state_dir: Path) -> Any:
-            return SlowDrafts(open_io(village, settings, state_dir), delay)
+        def opened(village: Any, settings: Any, state_dir: Path, read_only: bool) -> Any:
+            return SlowDrafts(open_io(village, settings, state_dir, read_only), delay)
 
         return opened
 
