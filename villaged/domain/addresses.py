@@ -6,6 +6,7 @@ googlemail.com as one domain whose local part ignores dots.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from villaged.domain.village import Person
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few thousand addresses come again and again
 def normalize(address: str) -> str:
     """Canonical form of an email address, for comparison only."""
     addr = address.strip().strip("<>").lower()
