@@ -84,15 +84,13 @@ def test_every_role_has_shipped_suggestions_naming_the_person():
 
 
 def test_memory_keeps_a_weeks_suggestion_on_rerun_and_avoids_it_next_week():
-    memory = Memory.load(None)
+    memory = Memory()
     assert memory.avoid("2026-W48") is None
     people = [person("grace", Role.SPONSOR, name="Grace Hopper")]
     choice = choose(people, [seen("grace", 3)])
     memory = memory.after("2026-W48", choice)
-    assert Memory.load(memory.dump()) == memory
     assert memory.avoid("2026-W48") is None  # same week: keep this week's suggestion
     assert memory.avoid("2026-W49") == choice.text
-    assert Memory.load("not json") == Memory()
 
 
 def test_gives_summary_counts_and_days_since():

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from villaged.core.giveback import Memory
 from villaged.domain.errors import VillagedError
 from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
 from villaged.domain.vocabulary import DraftKind
@@ -240,16 +241,6 @@ class Delivery:
     delivered_at: dt.datetime
     location: str | None
     forced: bool = False
-
-
-@dataclass(frozen=True)
-class GivebackMemory:
-    """The give-back suggestion of the newest digest (and the one before it)."""
-
-    week: str
-    person: str
-    text: str
-    prior: str
 
 
 def iso(when: dt.datetime) -> str:
@@ -678,11 +669,12 @@ class Store:
                        (delivery.week, iso(delivery.delivered_at), delivery.location,
                         int(delivery.forced)))
 
-    def giveback_memory(self) -> GivebackMemory | None:
+    def giveback_memory(self) -> Memory:
+        """The give-back suggestion of the newest digest (and the one before it)."""
         row = self.db.execute("SELECT week, person, text, prior FROM giveback_memory").fetchone()
-        return GivebackMemory(*row) if row else None
+        return Memory(*row) if row else Memory()
 
-    def set_giveback_memory(self, memory: GivebackMemory) -> None:
+    def set_giveback_memory(self, memory: Memory) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO giveback_memory VALUES (1,?,?,?,?)",
                        (memory.week, memory.person, memory.text, memory.prior))

@@ -23,7 +23,6 @@ Each week the digest proposes ONE give-back:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +31,6 @@ from villaged.domain.village import Give, Person, Role, Standing, Temperature, V
 IMPORTANT_ROLES = (Role.MENTOR, Role.SPONSOR, Role.ADVOCATE, Role.COACH)
 ROLE_ORDER = {role: n for n, role in enumerate(
     (*IMPORTANT_ROLES, Role.PEER_MENTOR, Role.ALLY, Role.ROLE_MODEL))}
-MEMORY_KEY = "giveback:last"
 
 SUGGESTIONS: dict[Role, tuple[str, ...]] = {
     Role.MENTOR: (
@@ -109,16 +107,6 @@ class Memory:
     text: str = ""
     prior: str = ""
 
-    @classmethod
-    def load(cls, value: str | None) -> Memory:
-        if not value:
-            return cls()
-        try:
-            data = json.loads(value)
-            return cls(**{k: str(data.get(k, "")) for k in ("week", "person", "text", "prior")})
-        except (ValueError, TypeError, AttributeError):
-            return cls()
-
     def avoid(self, week: str) -> str | None:
         """The suggestion this week's must differ from (a rerun in the same week keeps its own)."""
         return (self.prior if self.week == week else self.text) or None
@@ -126,9 +114,6 @@ class Memory:
     def after(self, week: str, choice: GiveBack) -> Memory:
         prior = self.prior if self.week == week else self.text
         return Memory(week=week, person=choice.person.key, text=choice.text, prior=prior)
-
-    def dump(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True)
 
 
 def last_gives(gives: Sequence[Give]) -> dict[str, Give]:

@@ -11,8 +11,8 @@ is written on delivery, so the trend later shows what the owner read.
 Previews (``preview_digest``) write nothing at all: no sync, no ledger
 reconciling, no snapshot, and the week's digest is not used up.
 
-Once per week: the natural key ``digest:<week>`` is written to the store's
-kv table after delivery. A rerun in the same week renders but does not
+Once per week: the week's delivery is recorded in the store's ``digests``
+table (keyed by the ISO week) after delivery. A rerun in the same week renders but does not
 deliver, unless ``force``. A crash between delivering and recording is
 harmless locally: the Maildir delivery finds the message by its
 X-Villaged-Key and keeps the one copy.
@@ -35,7 +35,7 @@ from villaged.domain.village import DraftRecord, Give, Interaction, Village
 from villaged.ports.backend import BackendIO
 from villaged.ports.digest import owner_only
 from villaged.service.round import RoundResult, preview, run_round
-from villaged.store import Delivery, GivebackMemory, Store, iso
+from villaged.store import Delivery, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,8 @@ class _Stored:
     def read(cls, store: Store | None, week: str) -> _Stored:
         if store is None:
             return cls([], [], [], [], Memory(), None)
-        kept = store.giveback_memory()
-        memory = Memory(kept.week, kept.person, kept.text, kept.prior) if kept else Memory()
         return cls(store.gives(), store.ledger(), store.interactions(), store.snapshots(),
-                   memory, store.delivery(week))
+                   store.giveback_memory(), store.delivery(week))
 
 
 def run_digest(
@@ -116,9 +114,7 @@ def run_digest(
     store.record_delivery(Delivery(week=week, delivered_at=now, location=digest.location,
                                    forced=bool(force and already)))
     if digest.giveback is not None:
-        after = stored.memory.after(week, digest.giveback)
-        store.set_giveback_memory(GivebackMemory(after.week, after.person, after.text,
-                                                 after.prior))
+        store.set_giveback_memory(stored.memory.after(week, digest.giveback))
     log.info("digest for %s delivered", week)
     return digest
 
