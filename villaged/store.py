@@ -15,138 +15,31 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from villaged.core.giveback import Memory
 from villaged.domain.errors import VillagedError
-from villaged.domain.village import DraftRecord, DraftState, Give, Interaction, Kind
-from villaged.domain.vocabulary import DraftKind
+from villaged.domain.village import DraftRecord, DraftState, Give, Interaction
 from villaged.store_errors import GuardedConnection, StoreError, connect, translate
+from villaged.store_rows import (
+    DaemonState,
+    Delivery,
+    JobRun,
+    LastRun,
+    ManualEntry,
+    Parked,
+    draft_of,
+    interaction_of,
+    interaction_row,
+    iso,
+    maybe_time,
+    parse_iso,
+)
+from villaged.store_schema import MIGRATIONS
 
 DB_NAME = "villaged.sqlite3"
 BUSY_TIMEOUT = 30.0  # seconds a command waits for another one's write to the database
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the initial schema
-    """
-    CREATE TABLE interactions (
-        source TEXT NOT NULL, uid TEXT NOT NULL, person TEXT NOT NULL,
-        at TEXT NOT NULL, kind TEXT NOT NULL, direct INTEGER NOT NULL,
-        thread TEXT, subject TEXT NOT NULL DEFAULT '', message_id TEXT,
-        series TEXT, status TEXT NOT NULL DEFAULT 'ok',
-        PRIMARY KEY (source, uid, person)
-    );
-    CREATE INDEX interactions_person ON interactions (person, at);
-    CREATE TABLE cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
-    CREATE TABLE skips (source TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
-                        PRIMARY KEY (source, reason));
-    CREATE TABLE ledger (
-        key TEXT PRIMARY KEY, person TEXT NOT NULL, kind TEXT NOT NULL, week TEXT NOT NULL,
-        state TEXT NOT NULL, draft_id TEXT, subject TEXT NOT NULL DEFAULT '',
-        variant INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-    );
-    CREATE INDEX ledger_person ON ledger (person, created_at);
-    CREATE TABLE gives (id INTEGER PRIMARY KEY, person TEXT NOT NULL, at TEXT NOT NULL,
-                        what TEXT NOT NULL, UNIQUE (person, at, what));
-    CREATE TABLE job_runs (
-        job TEXT NOT NULL, slot TEXT NOT NULL, started_at TEXT NOT NULL,
-        finished_at TEXT, outcome TEXT, detail TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (job, slot)
-    );
-    CREATE TABLE snapshots (week TEXT PRIMARY KEY, taken_at TEXT NOT NULL, data TEXT NOT NULL);
-    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-    # 2: an invitation's proposed first meeting, for the digest
-    """
-    ALTER TABLE ledger ADD COLUMN slot TEXT;
-    """,
-    # 3: snoozes set with `villaged snooze`, and a log of manual entries for `log --undo`
-    """
-    CREATE TABLE snoozes (person TEXT PRIMARY KEY, until TEXT NOT NULL, set_at TEXT NOT NULL);
-    CREATE TABLE manual_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT NOT NULL, person TEXT NOT NULL,
-        ref TEXT NOT NULL, day TEXT NOT NULL, text TEXT NOT NULL DEFAULT '',
-        recorded_at TEXT NOT NULL
-    );
-    """,
-    # 4: the service's state gets tables with real columns; the JSON blobs that held
-    # it in kv are moved over (kept as they were) and removed from kv
-    """
-    CREATE TABLE parked (
-        id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL, fix TEXT NOT NULL,
-        job TEXT NOT NULL, at TEXT NOT NULL
-    );
-    INSERT INTO parked
-        SELECT 1, coalesce(json_extract(value, '$.reason'), ''),
-               coalesce(json_extract(value, '$.fix'), ''),
-               coalesce(json_extract(value, '$.job'), ''),
-               coalesce(json_extract(value, '$.at'), '')
-        FROM kv WHERE key = 'parked' AND json_valid(value);
-    CREATE TABLE last_runs (
-        what TEXT PRIMARY KEY CHECK (what IN ('round', 'sync')), at TEXT NOT NULL,
-        job TEXT NOT NULL, slot TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
-    );
-    INSERT INTO last_runs
-        SELECT 'round', json_extract(value, '$.at'), coalesce(json_extract(value, '$.job'), ''),
-               json_extract(value, '$.slot'), coalesce(json_extract(value, '$.outcome'), ''),
-               coalesce(json_extract(value, '$.detail'), '')
-        FROM kv WHERE key = 'last-round' AND json_valid(value)
-              AND json_extract(value, '$.at') IS NOT NULL;
-    INSERT INTO last_runs
-        SELECT 'sync', json_extract(value, '$.at'), 'sync', NULL,
-               coalesce(json_extract(value, '$.outcome'), ''),
-               coalesce(json_extract(value, '$.detail'), '')
-        FROM kv WHERE key = 'last-sync' AND json_valid(value)
-              AND json_extract(value, '$.at') IS NOT NULL;
-    CREATE TABLE daemon (
-        id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, running INTEGER NOT NULL,
-        config TEXT NOT NULL, started_at TEXT NOT NULL, reloaded_at TEXT, reload_error TEXT,
-        updated_at TEXT NOT NULL
-    );
-    INSERT INTO daemon
-        SELECT 1, coalesce(json_extract(value, '$.pid'), 0),
-               coalesce(json_extract(value, '$.running'), 0),
-               coalesce(json_extract(value, '$.config'), ''),
-               coalesce(json_extract(value, '$.started_at'), ''),
-               json_extract(value, '$.reloaded_at'), json_extract(value, '$.reload_error'),
-               coalesce(json_extract(value, '$.updated_at'), '')
-        FROM kv WHERE key = 'daemon' AND json_valid(value);
-    CREATE TABLE daemon_next (job TEXT PRIMARY KEY, at TEXT NOT NULL);
-    INSERT INTO daemon_next
-        SELECT n.key, n.value FROM kv, json_each(kv.value, '$.next') AS n
-        WHERE kv.key = 'daemon' AND json_valid(kv.value) AND n.value IS NOT NULL;
-    CREATE TABLE job_crashes (
-        job TEXT NOT NULL, slot TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (job, slot)
-    );
-    INSERT INTO job_crashes
-        SELECT substr(key, 9, instr(substr(key, 9), ':') - 1),
-               substr(key, 9 + instr(substr(key, 9), ':')), CAST(value AS INTEGER)
-        FROM kv WHERE key LIKE 'crashes:%:%';
-    CREATE TABLE digests (
-        week TEXT PRIMARY KEY, delivered_at TEXT NOT NULL, location TEXT,
-        forced INTEGER NOT NULL DEFAULT 0
-    );
-    INSERT INTO digests
-        SELECT substr(key, 8), json_extract(value, '$.delivered_at'), json_extract(value, '$.id'),
-               coalesce(json_extract(value, '$.forced'), 0)
-        FROM kv WHERE key LIKE 'digest:%' AND json_valid(value)
-              AND json_extract(value, '$.delivered_at') IS NOT NULL;
-    CREATE TABLE giveback_memory (
-        id INTEGER PRIMARY KEY CHECK (id = 1), week TEXT NOT NULL, person TEXT NOT NULL,
-        text TEXT NOT NULL, prior TEXT NOT NULL
-    );
-    INSERT INTO giveback_memory
-        SELECT 1, coalesce(json_extract(value, '$.week'), ''),
-               coalesce(json_extract(value, '$.person'), ''),
-               coalesce(json_extract(value, '$.text'), ''),
-               coalesce(json_extract(value, '$.prior'), '')
-        FROM kv WHERE key = 'giveback:last' AND json_valid(value);
-    DELETE FROM kv WHERE key IN ('parked', 'last-round', 'last-sync', 'daemon', 'giveback:last')
-        OR key LIKE 'crashes:%' OR key LIKE 'digest:%';
-    """,
-)
 
 
 def ensure_state_dir(path: Path) -> Path:
@@ -171,86 +64,6 @@ def private_files(path: Path) -> None:
     for name in (path.name, path.name + "-wal", path.name + "-shm"):
         with contextlib.suppress(OSError):
             os.chmod(path.with_name(name), 0o600)
-
-
-@dataclass(frozen=True)
-class ManualEntry:
-    """One thing the owner logged by hand: a contact (ref: its uid) or a give (ref: its id)."""
-
-    id: int
-    what: str  # "contact" | "give"
-    person: str
-    ref: str
-    day: dt.date
-    text: str
-    recorded_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """A job's run for one slot (``outcome`` None while it runs, or if its runner died)."""
-
-    job: str
-    slot: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    outcome: str | None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Parked:
-    """The jobs are parked by an auth problem until a fresh grant."""
-
-    reason: str
-    fix: str
-    job: str
-    at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class LastRun:
-    """The newest job run of a kind (``what``: "round" for any job, "sync" for syncs)."""
-
-    at: dt.datetime
-    job: str
-    outcome: str
-    detail: str = ""
-    slot: str | None = None
-
-
-@dataclass(frozen=True)
-class DaemonState:
-    """What the running (or last) daemon published about itself."""
-
-    pid: int
-    running: bool
-    config: str
-    started_at: dt.datetime | None
-    updated_at: dt.datetime | None
-    reloaded_at: dt.datetime | None = None
-    reload_error: str | None = None
-    next: dict[str, dt.datetime] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A delivered weekly digest."""
-
-    week: str
-    delivered_at: dt.datetime
-    location: str | None
-    forced: bool = False
-
-
-def iso(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime")
-    return when.astimezone(dt.UTC).isoformat()
-
-
-def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
 
 
 class Store:
@@ -382,7 +195,7 @@ class Store:
                            ((source, uid) for uid in removed_uids))
             db.executemany(
                 "INSERT OR REPLACE INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (_interaction_row(i, source) for i in interactions))
+                (interaction_row(i, source) for i in interactions))
             for reason, count in (skipped or {}).items():
                 db.execute(
                     "INSERT INTO skips VALUES (?,?,?) ON CONFLICT(source, reason) "
@@ -416,7 +229,7 @@ class Store:
         if person is not None:
             sql += " WHERE person = ?"
             args = (person,)
-        return [_interaction(r) for r in self.db.execute(sql + " ORDER BY at", args)]
+        return [interaction_of(r) for r in self.db.execute(sql + " ORDER BY at", args)]
 
     def interaction_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
@@ -436,7 +249,7 @@ class Store:
         if person is not None:
             sql += " WHERE person = ?"
             args = (person,)
-        return [_draft(r) for r in self.db.execute(sql + " ORDER BY created_at, key", args)]
+        return [draft_of(r) for r in self.db.execute(sql + " ORDER BY created_at, key", args)]
 
     def ledger_begin(self, record: DraftRecord) -> bool:
         """Claim a natural key in state ``creating``; False if it exists already."""
@@ -477,7 +290,7 @@ class Store:
         """A logged contact and its line in the manual log, in one transaction."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       _interaction_row(item, item.source))
+                       interaction_row(item, item.source))
             db.execute("INSERT INTO manual_log (what, person, ref, day, text, recorded_at) "
                        "VALUES ('contact', ?, ?, ?, ?, ?)",
                        (item.person, item.uid, item.at.date().isoformat(), note, iso(now)))
@@ -572,7 +385,7 @@ class Store:
             args = (job,)
         rows = self.db.execute(sql + " ORDER BY started_at DESC LIMIT ?", args + (limit,))
         return [JobRun(job=j, slot=slot, started_at=parse_iso(started),
-                       finished_at=_maybe_time(finished), outcome=outcome, detail=detail)
+                       finished_at=maybe_time(finished), outcome=outcome, detail=detail)
                 for j, slot, started, finished, outcome, detail in rows]
 
     # -- weekly snapshots and small values ------------------------------------
@@ -594,7 +407,7 @@ class Store:
         if row is None:
             return None
         reason, fix, job, at = row
-        return Parked(reason=reason, fix=fix, job=job, at=_maybe_time(at))
+        return Parked(reason=reason, fix=fix, job=job, at=maybe_time(at))
 
     def park(self, parked: Parked) -> None:
         with self.transaction() as db:
@@ -627,8 +440,8 @@ class Store:
         pid, running, config, started, updated, reloaded, error = row
         nexts = {job: parse_iso(at) for job, at in self.db.execute("SELECT * FROM daemon_next")}
         return DaemonState(pid=pid, running=bool(running), config=config,
-                           started_at=_maybe_time(started), updated_at=_maybe_time(updated),
-                           reloaded_at=_maybe_time(reloaded), reload_error=error, next=nexts)
+                           started_at=maybe_time(started), updated_at=maybe_time(updated),
+                           reloaded_at=maybe_time(reloaded), reload_error=error, next=nexts)
 
     def set_daemon_state(self, state: DaemonState) -> None:
         with self.transaction() as db:
@@ -689,33 +502,3 @@ class Store:
                 db.execute("DELETE FROM kv WHERE key = ?", (key,))
             else:
                 db.execute("INSERT OR REPLACE INTO kv VALUES (?,?)", (key, value))
-
-
-def _maybe_time(text: str | None) -> dt.datetime | None:
-    try:
-        return parse_iso(text) if text else None
-    except ValueError:
-        return None
-
-
-def _interaction_row(i: Interaction, source: str) -> tuple[Any, ...]:
-    if i.source != source:
-        raise ValueError(f"interaction from {i.source} written as {source}")
-    return (i.source, i.uid, i.person, iso(i.at), i.kind.value, int(i.direct), i.thread,
-            i.subject, i.message_id, i.series, i.status)
-
-
-def _interaction(row: tuple[Any, ...]) -> Interaction:
-    source, uid, person, at, kind, direct, thread, subject, message_id, series, status = row
-    return Interaction(source=source, uid=uid, person=person, at=parse_iso(at), kind=Kind(kind),
-                       direct=bool(direct), thread=thread, subject=subject,
-                       message_id=message_id, series=series, status=status)
-
-
-def _draft(row: tuple[Any, ...]) -> DraftRecord:
-    key, person, kind, week, state, draft_id, subject, variant, created, updated, slot = row
-    return DraftRecord(key=key, person=person, kind=DraftKind(kind), week=week,
-                       state=DraftState(state),
-                       created_at=parse_iso(created), draft_id=draft_id, subject=subject,
-                       variant=variant, updated_at=parse_iso(updated),
-                       slot=parse_iso(slot) if slot else None)
