@@ -58,7 +58,7 @@ from villaged.domain.village import (
     Temperature,
     Village,
 )
-from villaged.domain.vocabulary import DraftKind
+from villaged.domain.vocabulary import DraftKind, Guard
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
 HTML_TEMPLATE = "digest/digest.html.j2"
@@ -323,7 +323,7 @@ def digest_view(village: Village, data: DigestInput, now: dt.datetime) -> Digest
     waiting = {w.person: w for w in waiting_on_them(data.standings, data.ledger,
                                                     village.thresholds.unanswered_checkins)}
     limit = village.thresholds.lapsed_after
-    one_way = {i.person for i in data.plan if isinstance(i, Skip) and i.guard == "one-way"}
+    one_way = {i.person for i in data.plan if isinstance(i, Skip) and i.guard == Guard.ONE_WAY}
     cards = []
     for s in by_urgency(data.standings):
         ratio = None if s.days_since_contact is None else s.days_since_contact / s.cadence_days
