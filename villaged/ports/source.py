@@ -42,6 +42,22 @@ class SyncContext:
     progress: Progress = no_progress
 
 
+# A calendar is listed over a window around `now` (lookback_days back, horizon_days
+# ahead); changes since come by token. The window moves with `now`, so it is listed
+# afresh at least weekly.
+WINDOW_LIFETIME = dt.timedelta(days=7)
+
+
+def window_still_fresh(listed_at: str, now: dt.datetime) -> bool:
+    """Whether a calendar window listed at ``listed_at`` (ISO 8601, as a cursor keeps
+    it) may still be followed by its token, or must be listed again."""
+    try:
+        listed = dt.datetime.fromisoformat(listed_at)
+    except (TypeError, ValueError):
+        return False
+    return listed.tzinfo is not None and dt.timedelta(0) <= now - listed < WINDOW_LIFETIME
+
+
 @dataclass
 class SyncBatch:
     """Interactions found plus the cursor to store with them, atomically."""

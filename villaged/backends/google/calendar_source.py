@@ -34,12 +34,11 @@ from villaged.core.recurrence import SeriesCap
 from villaged.domain.errors import GoneError
 from villaged.domain.village import Interaction
 from villaged.ports.cursor import Cursor
-from villaged.ports.source import SyncBatch, SyncContext
+from villaged.ports.source import SyncBatch, SyncContext, window_still_fresh
 
 log = logging.getLogger(__name__)
 
 PAGE = 2500
-REWINDOW = dt.timedelta(days=7)
 EVENT_FIELDS = ("nextPageToken,nextSyncToken,items(id,status,summary,start,recurringEventId,"
                 "organizer(email,self),attendees(email,responseStatus,self,resource,organizer))")
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
@@ -147,13 +146,7 @@ class CalendarSource:
         if (cursor.lookback_days, cursor.horizon_days) != (
                 ctx.limits.lookback_days, ctx.limits.horizon_days):
             return False
-        try:
-            full_at = dt.datetime.fromisoformat(cursor.full_at)
-        except ValueError:
-            return False
-        if full_at.tzinfo is None:
-            return False
-        return dt.timedelta(0) <= ctx.now - full_at < REWINDOW
+        return window_still_fresh(cursor.full_at, ctx.now)
 
     def _list(self, ctx: SyncContext, sync_token: str | None) -> tuple[list[dict[str, Any]], str]:
         events = self.api.calendar.events()

@@ -58,11 +58,10 @@ from villaged.domain.errors import AuthError, Problem, TransientError, VillagedE
 from villaged.domain.village import Interaction
 from villaged.ports.backend import Interval, merge_intervals
 from villaged.ports.cursor import Cursor
-from villaged.ports.source import SyncBatch, SyncContext
+from villaged.ports.source import SyncBatch, SyncContext, window_still_fresh
 
 log = logging.getLogger(__name__)
 
-REWINDOW = dt.timedelta(days=7)
 _UTC = dt.UTC
 
 
@@ -273,12 +272,11 @@ class CaldavSource:
         if cursor is None or cursor.signature != self._signature(ctx) or len(cursor.window) != 2:
             return False
         try:
-            anchor = dt.datetime.fromisoformat(cursor.full_at)
             dt.date.fromisoformat(cursor.window[0])
             dt.date.fromisoformat(cursor.window[1])
         except (TypeError, ValueError):
             return False
-        return anchor.tzinfo is not None and dt.timedelta(0) <= ctx.now - anchor < REWINDOW
+        return window_still_fresh(cursor.full_at, ctx.now)
 
     def _signature(self, ctx: SyncContext) -> str:
         settings = {"lookback_days": ctx.limits.lookback_days,

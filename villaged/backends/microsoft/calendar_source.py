@@ -31,12 +31,11 @@ from villaged.backends.microsoft.api import GraphClient, GraphError
 from villaged.core.contact import EventFacts, classify_event
 from villaged.domain.village import Interaction
 from villaged.ports.cursor import Cursor
-from villaged.ports.source import SyncBatch, SyncContext
+from villaged.ports.source import SyncBatch, SyncContext, window_still_fresh
 
 log = logging.getLogger(__name__)
 
 PAGE = 500
-REWINDOW = dt.timedelta(days=7)
 RESPONSE = {
     "accepted": "ACCEPTED",
     "organizer": "ACCEPTED",
@@ -171,11 +170,7 @@ class OutlookCalendarSource:
             ctx.limits.horizon_days,
         ):
             return False
-        try:
-            full_at = dt.datetime.fromisoformat(cursor.full_at)
-        except ValueError:
-            return False
-        return dt.timedelta(0) <= ctx.now - full_at < REWINDOW
+        return window_still_fresh(cursor.full_at, ctx.now)
 
     def _follow(self, url: str) -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
