@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator, Sequence
 from email.utils import format_datetime
 from pathlib import Path
@@ -19,9 +18,9 @@ import pytest
 
 from tests.google_api_server import GoogleApiServer, assert_no_violations
 from tests.google_api_server.client import CLIENT_ID, CLIENT_SECRET
+from tests.village_setup import NOW, ConfiguredVillage
 
 UTC = dt.UTC
-NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 08:00 in Chicago
 OWNER = "dana@uni.example"
 OWNER_ALIAS = "dana.reyes@gmail.com"
 
@@ -98,25 +97,15 @@ def token_json(server: GoogleApiServer, token: str | None = "ya29.test-start") -
     return json.dumps(info)
 
 
-class Setup:
+class Setup(ConfiguredVillage):
     """A village aimed at ``server``: config file, state dir, token file."""
 
     def __init__(self, server: GoogleApiServer, root: Path,
                  people: Sequence[tuple[str, Sequence[str], str]] = PEOPLE, **kw: Any) -> None:
-        self.server = server
-        self.root = root
-        self.config = root / "village.toml"
-        self.state = root / "state"
-        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.config.write_text(village_toml(server, people, **kw), encoding="utf-8")
+        super().__init__(server, root, village_toml(server, people, **kw))
         from villaged.backends.google.token_store import TOKEN_FILE, write_private
 
         write_private(self.state / TOKEN_FILE, token_json(server).encode())
-
-    def village(self) -> Any:
-        from villaged.config import load_village
-
-        return load_village(self.config)
 
     def io(self, village: Any = None) -> Any:
         from villaged.backends.google.api import RetryPolicy
@@ -126,27 +115,10 @@ class Setup:
         return GoogleIO(village, village.backend, self.state,
                         retry=RetryPolicy(num_retries=6, attempts=10, base=0.01, cap=0.05))
 
-    def store(self) -> Any:
-        from villaged.store import Store
-
-        return Store.in_dir(self.state)
-
-    def sync(self, now: dt.datetime = NOW, village: Any = None) -> Any:
-        from villaged.service.round import sync_sources
-
-        village = village or self.village()
-        with self.store() as store:
-            return sync_sources(village, store, self.io(village), now)
-
     def interactions(self, source: str | None = None) -> set[tuple[Any, ...]]:
         with self.store() as store:
             return {(i.source, i.uid, i.person, i.at, i.kind.value, i.direct, i.status, i.thread)
                     for i in store.interactions() if source is None or i.source == source}
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(VILLAGED_CONFIG=str(self.config), VILLAGED_STATE_DIR=str(self.state))
-        return env
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from typing import Any
 import pytest
 
 from tests.graph_api_server import GraphServer, assert_no_violations
+from tests.village_setup import NOW, ConfiguredVillage
 
 UTC = dt.timezone.utc
-NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 08:00 in Chicago
 OWNER = "dana@uni.example"
 OWNER_ALIAS = "dana.reyes@gmail.com"
 CLIENT_ID = "3f0e6c1a-9d2b-4c7e-8a51-2b6d9e4f7a10"
@@ -62,18 +61,13 @@ role = "{role}"
     return "".join(blocks)
 
 
-class Setup:
+class Setup(ConfiguredVillage):
     """A village aimed at ``server``: config file, state dir, MSAL token cache."""
 
     def __init__(self, server: GraphServer, root: Path,
                  people: Sequence[tuple[str, Sequence[str], str]] = PEOPLE, sign_in: bool = True,
                  **kw: Any) -> None:
-        self.server = server
-        self.root = root
-        self.config = root / "village.toml"
-        self.state = root / "state"
-        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.config.write_text(village_toml(server, people, **kw), encoding="utf-8")
+        super().__init__(server, root, village_toml(server, people, **kw))
         if sign_in:
             self.sign_in()
 
@@ -85,11 +79,6 @@ class Setup:
         shown: list[str] = []
         return MsalAuth(village.backend, store, village.owner.address).sign_in(shown.append)
 
-    def village(self) -> Any:
-        from villaged.config import load_village
-
-        return load_village(self.config)
-
     def io(self, village: Any = None) -> Any:
         from villaged.backends.microsoft.api import RetryPolicy
         from villaged.backends.microsoft.backend import MicrosoftIO
@@ -98,28 +87,13 @@ class Setup:
         return MicrosoftIO(village, village.backend, self.state,
                            retry=RetryPolicy(attempts=10, base=0.005, cap=0.02, max_retry_after=0.02))
 
-    def store(self) -> Any:
-        from villaged.store import Store
-
-        return Store.in_dir(self.state)
-
-    def sync(self, now: dt.datetime = NOW, village: Any = None) -> Any:
-        from villaged.service.round import sync_sources
-
-        village = village or self.village()
-        with self.store() as store:
-            return sync_sources(village, store, self.io(village), now)
-
     def interactions(self, source: str | None = None) -> set[tuple[Any, ...]]:
         with self.store() as store:
             return {(i.source, i.uid, i.person, i.at, i.kind.value, i.direct, i.status)
                     for i in store.interactions() if source is None or i.source == source}
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(VILLAGED_CONFIG=str(self.config), VILLAGED_STATE_DIR=str(self.state),
-                   REQUESTS_CA_BUNDLE=str(self.server.ca_file))
-        return env
+        return {**super().env(), "REQUESTS_CA_BUNDLE": str(self.server.ca_file)}
 
 
 @pytest.fixture
