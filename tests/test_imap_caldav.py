@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.imap_kit import NOW, OWNER, context, imap_village, rows, sync
@@ -36,6 +38,21 @@ EVENTS = [
 ]
 
 
+def put_events(calendar) -> None:
+    for ics in EVENTS:
+        calendar.put(ics)
+
+
+@contextmanager
+def calendar_source(village, state_dir: Path) -> Iterator[tuple[ImapIO, CaldavSource]]:
+    """The backend (closed afterwards) and its CalDAV source."""
+    io = ImapIO(village, village.backend, state_dir)
+    try:
+        yield io, next(s for s in io.sources() if isinstance(s, CaldavSource))
+    finally:
+        io.close()
+
+
 def change_the_calendar(calendar) -> None:
     """One meeting deleted, one added."""
     calendar.delete("ada-coffee")
@@ -49,16 +66,11 @@ def assert_the_change_was_read(store: Store) -> None:
 
 def test_meetings_match_the_ics_reading_of_the_same_events(caldav_calendar, imap_account,
                                                            tmp_path: Path):
-    for ics in EVENTS:
-        caldav_calendar.put(ics)
+    put_events(caldav_calendar)
     village = imap_village(imap_account, tmp_path / "state", calendar=caldav_calendar)
     store = Store(tmp_path / "a.db")
-    io = ImapIO(village, village.backend, tmp_path / "state")
-    try:
-        source = next(s for s in io.sources() if isinstance(s, CaldavSource))
+    with calendar_source(village, tmp_path / "state") as (_, source):
         sync_source(store, source, context(village))
-    finally:
-        io.close()
     # the very same events as one .ics file, read by the local backend
     ics_file = tmp_path / "same.ics"
     body = "".join(e.split("PRODID:-//villaged tests//EN\r\n", 1)[1].rsplit("END:VCALENDAR", 1)[0]
@@ -77,13 +89,10 @@ def test_meetings_match_the_ics_reading_of_the_same_events(caldav_calendar, imap
 
 def test_changes_arrive_by_sync_token_and_a_rejected_token_resyncs(caldav_calendar, imap_account,
                                                                   tmp_path: Path):
-    for ics in EVENTS:
-        caldav_calendar.put(ics)
+    put_events(caldav_calendar)
     village = imap_village(imap_account, tmp_path / "state", calendar=caldav_calendar)
     store = Store(tmp_path / "a.db")
-    io = ImapIO(village, village.backend, tmp_path / "state")
-    try:
-        source = next(s for s in io.sources() if isinstance(s, CaldavSource))
+    with calendar_source(village, tmp_path / "state") as (io, source):
         ctx = context(village)
         sync_source(store, source, ctx)
         assert io.caldav is not None
@@ -102,8 +111,6 @@ def test_changes_arrive_by_sync_token_and_a_rejected_token_resyncs(caldav_calend
         expected = rows(store)
         sync_source(store, source, ctx)
         assert rows(store) == expected
-    finally:
-        io.close()
     fresh = Store(tmp_path / "b.db")
     sync(imap_village(imap_account, tmp_path / "s2", calendar=caldav_calendar), fresh,
          tmp_path / "s2")
@@ -131,8 +138,7 @@ def test_a_server_without_sync_collection_is_read_by_time_range(caldav_calendar,
                                                                 tmp_path: Path):
     from tests.servers.no_sync_proxy import NoSyncCollectionProxy
 
-    for ics in EVENTS:
-        caldav_calendar.put(ics)
+    put_events(caldav_calendar)
     direct = Store(tmp_path / "direct.db")
     sync(imap_village(imap_account, tmp_path / "s1", calendar=caldav_calendar), direct,
          tmp_path / "s1")
@@ -140,9 +146,7 @@ def test_a_server_without_sync_collection_is_read_by_time_range(caldav_calendar,
         village = imap_village(imap_account, tmp_path / "s2", calendar=caldav_calendar,
                                caldav={"url": proxy.url, "ca_file": None})
         store = Store(tmp_path / "query.db")
-        io = ImapIO(village, village.backend, tmp_path / "s2")
-        try:
-            source = next(s for s in io.sources() if isinstance(s, CaldavSource))
+        with calendar_source(village, tmp_path / "s2") as (_, source):
             ctx = context(village)
             sync_source(store, source, ctx)
             assert proxy.reports["sync-collection"] >= 1 and proxy.reports["other"] >= 1
@@ -157,5 +161,3 @@ def test_a_server_without_sync_collection_is_read_by_time_range(caldav_calendar,
             cursor = store.cursor(source.name)
             assert cursor is not None
             assert {s["mode"] for s in cursor["calendars"].values()} == {"query"}
-        finally:
-            io.close()
