@@ -155,6 +155,10 @@ def hostile() -> list[tuple[str, bytes]]:
         "owner, a folded recipient list": f"From: dana@example.org\nTo: {other},\n\tAlan <alan.turing@example.NET>\nDate: {DATE}\n",
         "owner to nobody": f"From: dana@example.org\nTo: {other}\nDate: {DATE}\n",
         "owner to a longer address that starts like a person's": f"From: dana@example.org\nTo: grace2@example.com\nDate: {DATE}\n",
+        # the raw text has a person's local part, the parsed address is someone else's: not counted as skipped
+        "owner to a look-alike, bad date": "From: dana@example.org\nTo: grace@other.example\nDate: soon\n",
+        "owner to a look-alike, a chat": f"From: dana@example.org\nTo: grace@other.example\nX-Gmail-Labels: Chat\nDate: {DATE}\n",
+        "owner to a person, bad date": "From: dana@example.org\nTo: grace@example.com\nDate: soon\n",
         "a person only in the body": f"From: {other}\nTo: dana@example.org\nDate: {DATE}\n",
         "a stranger": f"From: {other}\nTo: dana@example.org\nDate: {DATE}\n",
         "a person, bad date": "From: grace@example.com\nTo: dana@example.org\nDate: yesterday\n",

@@ -164,6 +164,33 @@ class _SenderVerdicts:
 _VERDICTS = _SenderVerdicts()
 
 
+# What a cheap look at the From header (and, for the owner's mail, at the
+# recipients' raw text) says about a message: it cannot concern the village, it
+# may, or it is the owner's own mail that concerns the village only if one of its
+# recipients is a person (which takes parsing the recipients to decide).
+_NO, _MAY, _IF_A_RECIPIENT_IS_A_PERSON = 0, 1, 2
+
+
+def _screen(block: bytes, matcher: Matcher) -> tuple[int, dict[bytes, bytes]]:
+    """The cheap look above, on an LF header block; with it, the owner's mail's
+    raw To, Cc and Bcc values (as ``first_headers`` finds them)."""
+    verdict = _VERDICTS.verdict(first_header(block, b"from"), matcher)
+    if verdict == _SenderVerdicts.NOBODY:
+        return _NO, {}
+    if verdict != _SenderVerdicts.OWNER:
+        return _MAY, {}
+    found = first_headers(block, _RECIPIENT_HEADERS)
+    if not might_name_person((found.get(b"to"), found.get(b"cc"), found.get(b"bcc")),
+                             _VERDICTS.keys):
+        return _NO, {}
+    return _IF_A_RECIPIENT_IS_A_PERSON, found
+
+
+def _names_a_person(recipients: dict[bytes, bytes], matcher: Matcher) -> bool:
+    return any(matcher.person_of(a) is not None
+               for name in (b"to", b"cc", b"bcc") for a in parse_addresses(recipients.get(name)))
+
+
 def concerns_village(block: bytes, matcher: Matcher) -> bool:
     """False only when the message cannot be evidence of contact with anyone in the
     village, decided from the From header (and, for the owner's own mail, the
@@ -173,17 +200,10 @@ def concerns_village(block: bytes, matcher: Matcher) -> bool:
     changes is that such messages are no longer counted among the skips."""
     if b"\r" in block:
         block = block.replace(b"\r\n", b"\n")
-    verdict = _VERDICTS.verdict(first_header(block, b"from"), matcher)
-    if verdict == _SenderVerdicts.NOBODY:
-        return False
-    if verdict != _SenderVerdicts.OWNER:
-        return True
-    found = first_headers(block, _RECIPIENT_HEADERS)
-    to, cc, bcc = found.get(b"to"), found.get(b"cc"), found.get(b"bcc")
-    if not might_name_person((to, cc, bcc), _VERDICTS.keys):
-        return False
-    recipients = parse_addresses(to) + parse_addresses(cc) + parse_addresses(bcc)
-    return any(matcher.person_of(a) is not None for a in recipients)
+    screen, recipients = _screen(block, matcher)
+    if screen == _IF_A_RECIPIENT_IS_A_PERSON:
+        return _names_a_person(recipients, matcher)
+    return screen == _MAY
 
 
 # -- a cheap, exact "no" for "does this address list name a person?" ------------
@@ -446,17 +466,25 @@ def parse_facts(block: bytes) -> MailFacts:
 
 # -- header block → interactions ---------------------------------------------
 
+UNPARSEABLE = "unparseable headers"
+
+
 def facts_or_skip(block: bytes) -> tuple[MailFacts | None, str | None]:
     """MailFacts worth classifying, or None and why the message is skipped."""
     try:
         facts = parse_facts(block)
     except Exception:  # a bug in the forgiving parser must not stop a sync
-        return None, "unparseable headers"
+        return None, UNPARSEABLE
+    reason = _skip_reason(facts)
+    return (None, reason) if reason else (facts, None)
+
+
+def _skip_reason(facts: MailFacts) -> str | None:
     if facts.chat:
-        return None, "chat transcript"
+        return "chat transcript"
     if not facts.senders:
-        return None, "no sender address"
-    return facts, None
+        return "no sender address"
+    return None
 
 
 def classify_block(
@@ -466,22 +494,45 @@ def classify_block(
     (a short phrase for ``SyncBatch.skipped``) it is skipped. Never raises.
 
     A message that concerns nobody in the village is ruled out cheaply first
-    (``concerns_village``) and is not counted as skipped."""
+    (``concerns_village``) and is not counted as skipped. For the owner's own
+    mail that may name a person, the full parse's recipients decide, so they
+    are parsed once, not twice."""
+    lf = block.replace(b"\r\n", b"\n") if b"\r" in block else block
     try:
-        if not concerns_village(block, matcher):
-            return [], None
+        screen, recipients = _screen(lf, matcher)
     except Exception:  # the full parse below decides (and counts) what went wrong
-        pass
-    facts, reason = facts_or_skip(block)
+        screen, recipients = _MAY, {}
+    if screen == _NO:
+        return [], None
+    try:
+        facts: MailFacts | None = parse_facts(lf)
+    except Exception:  # a bug in the forgiving parser must not stop a sync
+        facts = None
+    if screen == _IF_A_RECIPIENT_IS_A_PERSON and not _recipient_is_a_person(
+            facts, recipients, matcher):
+        return [], None
     if facts is None:
+        return [], UNPARSEABLE
+    reason = _skip_reason(facts) or date_problem(facts.date, now)
+    if reason:
         return [], reason
-    problem = date_problem(facts.date, now)
-    if problem:
-        return [], problem
     found = classify_email(facts, matcher, limits, source)
     if found and isinstance(matcher, AnyoneMatcher):
         hear_display_names(block, matcher)
     return found, None
+
+
+def _recipient_is_a_person(facts: MailFacts | None, recipients: dict[bytes, bytes],
+                           matcher: Matcher) -> bool:
+    """Whether the owner's message names a person among its recipients: from the
+    full parse when it worked (the same values ``first_headers`` finds, parsed
+    by the same function), else from the raw values."""
+    if facts is not None:
+        return any(matcher.person_of(a) is not None for a in facts.to + facts.cc + facts.bcc)
+    try:
+        return _names_a_person(recipients, matcher)
+    except Exception:  # as before: the full parse's failure is counted
+        return True
 
 
 def hear_display_names(block: bytes, matcher: AnyoneMatcher) -> None:
