@@ -20,7 +20,9 @@ attachments. Then it measures:
 * an incremental run after appending 1 % more mail;
 * the small-message mix (``--small-mix-mb``, mean under 5 KB, 2 % of messages
   from or to the village): messages per CPU second, against the same
-  ``mailbox.mbox`` loop.
+  ``mailbox.mbox`` loop;
+* where the time goes on both mixes, beside the floor no pure-Python scanner
+  gets under (``bench/mbox_floor.py``).
 
 Speeds are per CPU second of the scanning process (user + sys), because the
 machine may be shared; wall-clock figures and the load average are printed too.
@@ -478,6 +480,24 @@ def small_mix(path: Path, skip_stdlib: bool) -> dict:
     }
 
 
+def where_the_time_goes(existing: Path, small: Path) -> dict:
+    """The scanner's cost by path on both mixes, beside the least any pure-Python
+    scanner spends, and what each speed target leaves after that floor."""
+    import mbox_floor
+
+    ctx = context()
+    out = {}
+    for path, targets in ((existing, {"mb_per_s": TARGETS["existing_mix_mb_per_s_issue_9"]}),
+                          (small, {"messages_per_s": TARGETS["small_mix_messages_per_s"]})):
+        figures = mbox_floor.breakdown(path, ctx)
+        figures["budget"] = mbox_floor.budget(figures, **targets)
+        log.info("%s: floor %.3f s CPU of the %.3f s the target allows; the scanner's parts "
+                 "%.3f s", path.name, figures["floor_cpu_s"],
+                 figures["budget"]["allowed_cpu_s"], figures["scanner_cpu_s_by_parts"])
+        out[path.name] = figures
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=256)
@@ -569,6 +589,7 @@ def main() -> None:
         "targets": TARGETS,
     }
     result["small_mix"] = small_mix(mix, args.skip_stdlib)
+    result["where_the_time_goes"] = where_the_time_goes(big, mix)
     result["load_average"] = {"before": [round(x, 2) for x in load_before],
                               "after": [round(x, 2) for x in os.getloadavg()]}
     rss = max(small_run["peak_rss_mb"], big_run["peak_rss_mb"])

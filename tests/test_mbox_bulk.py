@@ -294,3 +294,24 @@ def test_the_one_address_shortcut_agrees_with_parse_addresses() -> None:
             matched += 1
             assert parse_addresses(_unfold(value))[:1] == ((one.group(1) or one.group(2)).decode(),), value
     assert matched > len(values) * 0.8
+
+
+def test_the_benchmark_floor_and_breakdown_count_what_the_scanner_sees(tmp_path: Path) -> None:
+    """bench/mbox_floor.py backs the README's account of where the time goes:
+    its floor must find every message, and its paths must split them as the
+    scanner does."""
+    import mbox_floor
+
+    corpus = mbox_scan.Corpus(mbox_scan.SEED, small=True, village_share=0.2)
+    raw = b"".join(corpus.message(n) + b"\n" for n in range(300))
+    path = tmp_path / "mix.mbox"
+    path.write_bytes(raw)
+    ctx = mbox_scan.context()
+    blocks = [b for o, b, _ in iter_headers(io.BytesIO(raw), 0, len(raw)) if o >= 0]
+    assert mbox_floor.floor_pass(path) == len(blocks) == 300
+    assert mbox_floor.floor_pass(path, chunk=777) == 300  # starts cut by chunk boundaries
+    figures = mbox_floor.breakdown(path, ctx)
+    assert figures["parsed_in_full"] == sum(ref_concerns(b, ctx.matcher) for b in blocks) > 0
+    assert figures["ruled_out_by_recipients"] > 0
+    budget = mbox_floor.budget(figures, messages_per_s=150_000)
+    assert budget["allowed_cpu_s"] == pytest.approx(300 / 150_000, abs=1e-4)
