@@ -26,22 +26,15 @@ LOCK_NAME = "run.lock"
 def hold(state_dir: Path, wait: float = 1.0) -> Iterator[None]:
     fd = _open_lock(state_dir / LOCK_NAME)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    other = _read_pid(fd)
-                    raise VillagedError(
-                        f"another villaged runner{f' (pid {other})' if other else ''} "
-                        f"is already using {state_dir}",
-                        fix="run either the service (`villaged run`) or the timer "
-                            "(`villaged run --once`), not both; stop the other with "
-                            "`systemctl --user stop villaged` or `systemctl --user stop "
-                            "villaged.timer`") from None
-                time.sleep(0.1)
+        if not _take(fd, wait, poll=0.1):
+            other = _read_pid(fd)
+            raise VillagedError(
+                f"another villaged runner{f' (pid {other})' if other else ''} "
+                f"is already using {state_dir}",
+                fix="run either the service (`villaged run`) or the timer "
+                    "(`villaged run --once`), not both; stop the other with "
+                    "`systemctl --user stop villaged` or `systemctl --user stop "
+                    "villaged.timer`")
         _write_pid(fd, f"{os.getpid()}\n")
         yield
     finally:
@@ -64,6 +57,20 @@ def holder(state_dir: Path) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+def _take(fd: int, wait: float, poll: float) -> bool:
+    """Take the exclusive lock on ``fd``, trying every ``poll`` seconds for up to
+    ``wait`` seconds; False if it is still held by someone else then."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
 
 
 def _open_lock(path: Path) -> int:
@@ -132,22 +139,15 @@ def writer(state_dir: Path, what: str, wait: float | None = None) -> Iterator[No
     wait = default_wait() if wait is None else wait
     fd = _open_lock(state_dir / WRITE_LOCK_NAME)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    pid, doing = _read_holder(fd)
-                    who = f"`villaged {doing}` (pid {pid})" if pid else "another villaged command"
-                    raise Busy(
-                        f"{who} is writing to {state_dir}; waited {wait:.0f} s for it",
-                        fix="let it finish, then run this again (nothing was written); "
-                            f"to wait longer, set {WAIT_ENV}=<seconds>; "
-                            "if that pid is not a villaged process, `villaged doctor` "
-                            "says who holds the lock") from None
-                time.sleep(0.05)
+        if not _take(fd, wait, poll=0.05):
+            pid, doing = _read_holder(fd)
+            who = f"`villaged {doing}` (pid {pid})" if pid else "another villaged command"
+            raise Busy(
+                f"{who} is writing to {state_dir}; waited {wait:.0f} s for it",
+                fix="let it finish, then run this again (nothing was written); "
+                    f"to wait longer, set {WAIT_ENV}=<seconds>; "
+                    "if that pid is not a villaged process, `villaged doctor` "
+                    "says who holds the lock")
         _write_pid(fd, f"{os.getpid()} {what}\n")
         yield
     finally:
