@@ -18,11 +18,16 @@ import pytest
 
 from tests.google_api_server import GoogleApiServer, assert_no_violations
 from tests.google_api_server.client import CLIENT_ID, CLIENT_SECRET
-from tests.village_setup import NOW, ConfiguredVillage
+from tests.village_setup import (  # noqa: F401  (OWNER_ALIAS: re-exported for the tests)
+    NOW,
+    OWNER,
+    OWNER_ALIAS,
+    ConfiguredVillage,
+    owner_toml,
+    people_toml,
+)
 
 UTC = dt.UTC
-OWNER = "dana@uni.example"
-OWNER_ALIAS = "dana.reyes@gmail.com"
 
 PEOPLE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Ada Lovelace", ("ada@analytical.example",), "mentor"),
@@ -55,32 +60,24 @@ def raw_message(sender: str, to: Sequence[str] | str, subject: str, when: dt.dat
 def village_toml(server: GoogleApiServer, people: Sequence[tuple[str, Sequence[str], str]] = PEOPLE,
                  *, calendars: Sequence[str] = ("primary",), extra: str = "",
                  token_store: str = "file", client_secrets: Path | None = None) -> str:
-    blocks = [f"""
-[owner]
-name = "Dana Reyes"
-addresses = ["{OWNER}", "{OWNER_ALIAS}"]
-timezone = "America/Chicago"
-
-[backend]
-kind = "google"
-
+    secrets = f'client_secrets = "{client_secrets}"\n' if client_secrets is not None else ""
+    return owner_toml("google") + f"""
 [backend.google]
 token_store = "{token_store}"
 gmail_endpoint = "{server.url}"
 calendar_endpoint = "{server.url}calendar/v3/"
 calendars = {json.dumps(list(calendars))}
-"""]
-    if client_secrets is not None:
-        blocks.append(f'client_secrets = "{client_secrets}"\n')
-    blocks.append(extra)
-    for name, emails, role in people:
-        blocks.append(f"""
-[[person]]
-name = "{name}"
-emails = {json.dumps(list(emails))}
-role = "{role}"
-""")
-    return "".join(blocks)
+""" + secrets + extra + people_toml(people)
+
+
+def add_old_news(server: GoogleApiServer,
+                 people: Sequence[tuple[str, Sequence[str], str]] = PEOPLE) -> None:
+    """One message from each person, 200 days (and a day more each) before NOW:
+    everyone in the village is cold and due a check-in."""
+    for n, (_, emails, _) in enumerate(people):
+        when = NOW - dt.timedelta(days=200 + n)
+        server.add_message(raw_message(emails[0], OWNER, f"old news {n}", when),
+                           internal_date=when)
 
 
 def token_json(server: GoogleApiServer, token: str | None = "ya29.test-start") -> str:

@@ -9,7 +9,6 @@ requests over HTTPS (the server's own CA in REQUESTS_CA_BUNDLE).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,16 @@ from typing import Any
 import pytest
 
 from tests.graph_api_server import GraphServer, assert_no_violations
-from tests.village_setup import NOW, ConfiguredVillage
+from tests.village_setup import (  # noqa: F401  (OWNER_ALIAS: re-exported for the tests)
+    NOW,
+    OWNER,
+    OWNER_ALIAS,
+    ConfiguredVillage,
+    owner_toml,
+    people_toml,
+)
 
 UTC = dt.timezone.utc
-OWNER = "dana@uni.example"
-OWNER_ALIAS = "dana.reyes@gmail.com"
 CLIENT_ID = "3f0e6c1a-9d2b-4c7e-8a51-2b6d9e4f7a10"
 D = dt.timedelta
 
@@ -35,30 +39,14 @@ PEOPLE: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 def village_toml(server: GraphServer, people: Sequence[tuple[str, Sequence[str], str]] = PEOPLE, *,
                  extra_backend: str = "", token_store: str = "file", extra: str = "") -> str:
-    blocks = [f"""
-[owner]
-name = "Dana Reyes"
-addresses = ["{OWNER}", "{OWNER_ALIAS}"]
-timezone = "America/Chicago"
-
-[backend]
-kind = "microsoft"
-
+    return owner_toml("microsoft") + f"""
 [backend.microsoft]
 client_id = "{CLIENT_ID}"
 token_store = "{token_store}"
 graph_endpoint = "{server.graph_url}"
 authority = "{server.authority}"
 {extra_backend}
-""", extra]
-    for name, emails, role in people:
-        blocks.append(f"""
-[[person]]
-name = "{name}"
-emails = {json.dumps(list(emails))}
-role = "{role}"
-""")
-    return "".join(blocks)
+""" + extra + people_toml(people)
 
 
 class Setup(ConfiguredVillage):

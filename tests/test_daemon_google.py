@@ -8,7 +8,6 @@ and doctor say about it.
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import sys
 import pytest
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message
+from tests.google_fixtures import NOW, OWNER, Setup, add_old_news
 from tests.servicekit import REPO, Daemon, Notify, clean_env, wait_for
 
 TUESDAY = "2026-11-24T10:00:00-06:00"  # the day after the missed Monday drafting slot
@@ -25,10 +24,7 @@ TUESDAY = "2026-11-24T10:00:00-06:00"  # the day after the missed Monday draftin
 @pytest.fixture
 def server():
     with GoogleApiServer(profile_email=OWNER, clock=lambda: NOW) as srv:
-        for n, (_, emails, _) in enumerate(PEOPLE):
-            when = NOW - dt.timedelta(days=200 + n)
-            srv.add_message(raw_message(emails[0], OWNER, f"old news {n}", when),
-                            internal_date=when)
+        add_old_news(srv)
         yield srv
 
 

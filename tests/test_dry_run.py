@@ -9,7 +9,6 @@ write that week's trend snapshot either.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message, token_json
+from tests.google_fixtures import NOW, OWNER, Setup, add_old_news, token_json
 from tests.servicekit import REPO, clean_env
 from tests.test_cli import run_in, village_dir  # noqa: F401 - the fixture
 
@@ -102,10 +101,7 @@ def test_a_plan_before_the_first_sync_creates_no_state(village_dir):  # noqa: F8
 @pytest.fixture
 def server():
     with GoogleApiServer(profile_email=OWNER, clock=lambda: NOW) as srv:
-        for n, (_, emails, _) in enumerate(PEOPLE):
-            when = NOW - dt.timedelta(days=200 + n)
-            srv.add_message(raw_message(emails[0], OWNER, f"old news {n}", when),
-                            internal_date=when)
+        add_old_news(srv)
         yield srv
 
 

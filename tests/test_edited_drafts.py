@@ -17,7 +17,7 @@ import time
 from email.utils import make_msgid
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, Setup, raw_message
+from tests.google_fixtures import NOW, OWNER, Setup, add_old_news
 from tests.servicekit import TUESDAY, Village
 from villaged.domain.village import KEY_HEADER, DraftState
 
@@ -61,10 +61,7 @@ def test_gmail_drafts_edited_in_the_web_editor_are_not_drafted_again(tmp_path):
         people = (("Ada Lovelace", ("ada@analytical.example",), "mentor"),
                   ("Grace Hopper", ("grace@navy.example",), "sponsor"),
                   ("Alan Turing", ("alan@bletchley.example",), "mentor"))
-        for n, (_, emails, _) in enumerate(people):
-            when = NOW - dt.timedelta(days=200 + n)
-            server.add_message(raw_message(emails[0], OWNER, f"old news {n}", when),
-                               internal_date=when)
+        add_old_news(server, people)
         setup = Setup(server, tmp_path, people)
         village = setup.village()
         with setup.store() as store:

@@ -33,22 +33,9 @@ def draft_keys(server: GoogleApiServer) -> list[str]:
     return keys
 
 
-def run_round(setup: Setup, now: dt.datetime = NOW, draft: bool = True):
-    from villaged.service.round import run_round as run
-
-    village = setup.village()
-    with setup.store() as store:
-        return run(village, store, setup.io(village), now, draft=draft)
-
-
-def ledger(setup: Setup) -> dict[str, tuple[str, str | None]]:
-    with setup.store() as store:
-        return {r.key: (r.state.value, r.draft_id) for r in store.ledger()}
-
-
 def test_a_round_writes_drafts_threaded_and_keyed(server, setup):
     cold_village(server)
-    result = run_round(setup)
+    result = setup.run_round()
     assert len(result.written) == 3
     drafts = server.drafts()
     assert sorted(draft_keys(server)) == sorted(a.key for a, _ in result.written)
@@ -58,22 +45,22 @@ def test_a_round_writes_drafts_threaded_and_keyed(server, setup):
         original = next(m for m in server.mailbox.by_id.values()
                         if m.thread_id == d.thread_id and "DRAFT" not in m.labels)
         assert msg["In-Reply-To"].strip("<>") == original.message_id.strip("<>")  # in the thread
-    assert {state for state, _ in ledger(setup).values()} == {"created"}
+    assert {state for state, _ in setup.ledger().values()} == {"created"}
     assert result.drafts_link == "https://mail.google.com/mail/u/0/#drafts"
     assert server.sent_messages() == []  # drafts only: nothing is ever sent
 
 
 def test_reconcile_marks_pending_sent_and_discarded(server, setup):
     cold_village(server)
-    result = run_round(setup)
+    result = setup.run_round()
     (a, draft_a), (b, draft_b), (c, draft_c) = result.written
     server.send_draft(draft_a)  # the owner sends one
     server.delete_draft(draft_b)  # discards another, keeps the third
     later = NOW + D(hours=1)
-    run_round(setup, later, draft=False)
-    assert ledger(setup) == {a.key: ("sent", draft_a), b.key: ("discarded", draft_b),
+    setup.run_round(later, draft=False)
+    assert setup.ledger() == {a.key: ("sent", draft_a), b.key: ("discarded", draft_b),
                              c.key: ("pending", draft_c)}
-    run_round(setup, later + D(hours=1), draft=True)  # same week
+    setup.run_round(later + D(hours=1), draft=True)  # same week
     keys = draft_keys(server)
     assert len(keys) == len(set(keys)) and c.key in keys
     assert a.key not in keys and b.key not in keys  # neither redrafted

@@ -18,7 +18,7 @@ import time
 from email.policy import default as default_policy
 
 from tests.google_api_server import GoogleApiServer
-from tests.google_fixtures import NOW, OWNER, PEOPLE, Setup, raw_message
+from tests.google_fixtures import NOW, OWNER, Setup, add_old_news
 
 D = dt.timedelta
 
@@ -35,10 +35,7 @@ def test_sigkill_while_drafting_then_a_rerun_leaves_one_draft_each(tmp_path):
     from villaged.service.round import run_round
 
     with GoogleApiServer(profile_email=OWNER, clock=lambda: NOW, latency=0.05) as server:
-        for n, (_, emails, _) in enumerate(PEOPLE):
-            when = NOW - D(days=200 + n)
-            server.add_message(raw_message(emails[0], OWNER, f"old news {n}", when),
-                               internal_date=when)
+        add_old_news(server)
         setup = Setup(server, tmp_path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "villaged", "--now", NOW.isoformat(), "draft"],

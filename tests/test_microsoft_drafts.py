@@ -3,7 +3,6 @@ owner's Inbox, against the local Graph server."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -31,22 +30,9 @@ def key_property(draft: dict[str, Any]) -> str | None:
                  if p["id"].lower() == KEY_PROPERTY.lower()), None)
 
 
-def run_round(setup: Setup, now: dt.datetime = NOW, draft: bool = True) -> Any:
-    from villaged.service.round import run_round as run
-
-    village = setup.village()
-    with setup.store() as store:
-        return run(village, store, setup.io(village), now, draft=draft)
-
-
-def ledger(setup: Setup) -> dict[str, tuple[str, str | None]]:
-    with setup.store() as store:
-        return {r.key: (r.state.value, r.draft_id) for r in store.ledger()}
-
-
 def test_a_round_writes_mime_drafts_marked_with_the_key(graph, ms):
     cold_village(graph)
-    result = run_round(ms)
+    result = ms.run_round()
     assert len(result.written) == 3
     drafts = graph.drafts()
     assert sorted(key_property(d) or "" for d in drafts) == sorted(a.key for a, _ in result.written)
@@ -55,7 +41,7 @@ def test_a_round_writes_mime_drafts_marked_with_the_key(graph, ms):
         mime = email.message_from_bytes(graph.mime_of(d["id"]), policy=default_policy)
         assert mime[KEY_HEADER] == key_property(d)
         assert mime["To"] and mime["Subject"]  # the very MIME villaged composed
-    assert {state for state, _ in ledger(ms).values()} == {"created"}
+    assert {state for state, _ in ms.ledger().values()} == {"created"}
     assert graph.inbox() and all(not m.get("isDraft") for m in graph.inbox())
 
 
@@ -71,7 +57,7 @@ rhythm = "every 4 weeks"
 """)
     graph.add_message(sender="mh@mit.example", to=(OWNER,), subject="let's meet", when=NOW - D(days=50))
     events_before = sum(len(c.items) for c in graph.store.events.values())
-    run_round(setup)
+    setup.run_round()
     mimes = [email.message_from_bytes(graph.mime_of(d["id"]), policy=default_policy) for d in graph.drafts()]
     invites = [m for m in mimes if any(p.get_content_type() == "text/calendar" for p in m.walk())]
     assert invites, [m["Subject"] for m in mimes]
@@ -80,15 +66,15 @@ rhythm = "every 4 weeks"
 
 def test_reconcile_marks_pending_sent_and_discarded(graph, ms):
     cold_village(graph)
-    run_round(ms)
-    rows = ledger(ms)
+    ms.run_round()
+    rows = ms.ledger()
     drafts = {key_property(d): d for d in graph.drafts()}
     keys = sorted(drafts)
     later = NOW + D(hours=1)
     graph.send_draft(drafts[keys[0]]["id"], later)  # the owner sends one from Outlook
     graph.delete_message(drafts[keys[1]]["id"])  # and discards another
-    run_round(ms, later + D(minutes=5), draft=False)
-    after = ledger(ms)
+    ms.run_round(later + D(minutes=5), draft=False)
+    after = ms.ledger()
     assert after[keys[0]][0] == "sent"
     assert after[keys[1]][0] == "discarded"
     assert after[keys[2]] == ("pending", rows[keys[2]][1])
@@ -96,7 +82,7 @@ def test_reconcile_marks_pending_sent_and_discarded(graph, ms):
 
 def test_a_draft_edited_in_outlook_keeps_its_key(graph, ms):
     cold_village(graph)
-    run_round(ms)
+    ms.run_round()
     draft = graph.drafts()[0]
     graph.store.update_message(draft["id"], {"subject": "edited by Dana"})
     found = ms.io().outbox.existing()
@@ -107,7 +93,7 @@ def test_a_draft_edited_in_outlook_keeps_its_key(graph, ms):
 def test_a_lost_answer_to_a_draft_create_never_doubles_the_draft(graph, ms, kind):
     cold_village(graph)
     graph.queue_fault(kind, route="message.create", count=1)
-    run_round(ms)
+    ms.run_round()
     keys = [key_property(d) for d in graph.drafts()]
     assert len(keys) == 3 and len(set(keys)) == 3 and None not in keys
 

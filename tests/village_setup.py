@@ -8,11 +8,40 @@ tests/graph_fixtures.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # Monday 08:00 in Chicago
+
+
+OWNER = "dana@uni.example"
+OWNER_ALIAS = "dana.reyes@gmail.com"
+
+
+def owner_toml(backend: str) -> str:
+    """The [owner] table and the start of [backend] every server-backed village shares."""
+    return f"""
+[owner]
+name = "Dana Reyes"
+addresses = ["{OWNER}", "{OWNER_ALIAS}"]
+timezone = "America/Chicago"
+
+[backend]
+kind = "{backend}"
+"""
+
+
+def people_toml(people: Sequence[tuple[str, Sequence[str], str]]) -> str:
+    """One [[person]] table per (name, emails, role)."""
+    return "".join(f"""
+[[person]]
+name = "{name}"
+emails = {json.dumps(list(emails))}
+role = "{role}"
+""" for name, emails, role in people)
 
 
 class ConfiguredVillage:
@@ -43,6 +72,18 @@ class ConfiguredVillage:
         village = village or self.village()
         with self.store() as store:
             return sync_sources(village, store, self.io(village), now)
+
+    def run_round(self, now: dt.datetime = NOW, draft: bool = True) -> Any:
+        from villaged.service.round import run_round
+
+        village = self.village()
+        with self.store() as store:
+            return run_round(village, store, self.io(village), now, draft=draft)
+
+    def ledger(self) -> dict[str, tuple[str, str | None]]:
+        """The drafts ledger: key -> (state, draft id)."""
+        with self.store() as store:
+            return {r.key: (r.state.value, r.draft_id) for r in store.ledger()}
 
     def env(self) -> dict[str, str]:
         """The environment for a `villaged` subprocess on this village."""
